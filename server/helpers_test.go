@@ -1,0 +1,198 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jlaffaye/ftp"
+	"github.com/syncagent/syncagent/internal/config"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// testPassword is the password of every test user.
+const testPassword = "s3cret-pass"
+
+var userHash = func() string {
+	h, err := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
+	if err != nil {
+		panic(err)
+	}
+	return string(h)
+}()
+
+// testServer is a real server on 127.0.0.1:0 with a temporary storage root.
+type testServer struct {
+	*Server
+	Addr string
+	Root string
+	// ImplicitAddr is set when the server also serves implicit TLS.
+	ImplicitAddr string
+	CertPool     *x509.CertPool
+}
+
+// testConfig returns a config with users alice (read-write), reader
+// (read-only) and keeper (append-only), small limits and short timeouts.
+func testConfig(t testing.TB) Config {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Root = t.TempDir()
+	cfg.PassivePorts = ""
+	cfg.Users = []UserConfig{
+		{Name: "alice", PasswordHash: userHash, Home: "alice"},
+		{Name: "bob", PasswordHash: userHash, Home: "bob"},
+		{Name: "reader", PasswordHash: userHash, Home: "alice", ReadOnly: true},
+		{Name: "keeper", PasswordHash: userHash, Home: "keeper", AppendOnly: true},
+	}
+	cfg.Limits.MaxConnections = 200
+	cfg.Limits.MaxPerIP = 150
+	cfg.Limits.IdleTimeout = config.Duration(time.Minute)
+	return cfg
+}
+
+// startServer starts cfg (testConfig when nil-ish tweaks are not needed)
+// and stops it when the test ends.
+func startServer(t testing.TB, cfg Config, tweak ...func(*Server)) *testServer {
+	t.Helper()
+	srv, err := New(cfg, slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		t.Fatalf("new server: %v", err)
+	}
+	srv.LoginFailDelay = 10 * time.Millisecond
+	srv.DataTimeout = 10 * time.Second
+	for _, f := range tweak {
+		f(srv)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{Server: srv, Addr: ln.Addr().String(), Root: cfg.Root}
+	done := make(chan struct{})
+	go func() { srv.Serve(ln); close(done) }()
+	if srv.TLSConfig != nil {
+		iln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts.ImplicitAddr = iln.Addr().String()
+		go srv.ServeImplicitTLS(iln)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		<-done
+	})
+	return ts
+}
+
+// testLogWriter sends server logs to the test log.
+type testLogWriter struct{ t testing.TB }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
+
+// dial logs in with jlaffaye/ftp.
+func dial(t testing.TB, addr, user string, opts ...ftp.DialOption) *ftp.ServerConn {
+	t.Helper()
+	opts = append([]ftp.DialOption{ftp.DialWithTimeout(10 * time.Second)}, opts...)
+	c, err := ftp.Dial(addr, opts...)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	if err := c.Login(user, testPassword); err != nil {
+		t.Fatalf("login %s: %v", user, err)
+	}
+	t.Cleanup(func() { c.Quit() })
+	return c
+}
+
+// replyCode extracts the FTP reply code from a client error (0 if none).
+func replyCode(err error) int {
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return te.Code
+	}
+	return 0
+}
+
+// writeTLSFiles makes a CA, a server certificate for 127.0.0.1 and a client
+// certificate with the given CN, writes them as PEM under dir and returns
+// the paths.
+type tlsFiles struct {
+	CA, Cert, Key, ClientCert, ClientKey string
+	Pool                                 *x509.CertPool
+	Client                               tls.Certificate
+}
+
+func writeTLSFiles(t testing.TB, dir, clientCN string) tlsFiles {
+	t.Helper()
+	caKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	issue := func(cn string, serial int64, usage x509.ExtKeyUsage, ip bool) ([]byte, *rsa.PrivateKey) {
+		k, _ := rsa.GenerateKey(rand.Reader, 2048)
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+			KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{usage},
+		}
+		if ip {
+			tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
+			tmpl.DNSNames = []string{"localhost"}
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &k.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der, k
+	}
+	srvDER, srvKey := issue("127.0.0.1", 2, x509.ExtKeyUsageServerAuth, true)
+	cliDER, cliKey := issue(clientCN, 3, x509.ExtKeyUsageClientAuth, false)
+	write := func(name, typ string, der []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	f := tlsFiles{
+		CA:         write("ca.pem", "CERTIFICATE", caDER),
+		Cert:       write("server.pem", "CERTIFICATE", srvDER),
+		Key:        write("server.key", "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(srvKey)),
+		ClientCert: write("client.pem", "CERTIFICATE", cliDER),
+		ClientKey:  write("client.key", "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(cliKey)),
+		Pool:       x509.NewCertPool(),
+	}
+	f.Pool.AddCert(caCert)
+	f.Client, err = tls.LoadX509KeyPair(f.ClientCert, f.ClientKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}

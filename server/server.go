@@ -1,0 +1,299 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrServerClosed is returned by Serve and ListenAndServe after Shutdown or Close.
+var ErrServerClosed = errors.New("server: closed")
+
+// Default values used when the matching Server field is zero.
+const (
+	DefaultLoginFailDelay = time.Second
+	DefaultDataTimeout    = 30 * time.Second
+)
+
+// Server is an FTP server. Build one with New (which validates Config and
+// loads TLS material) and run it with Serve or ListenAndServe. Its exported
+// fields must not be changed once serving starts; all methods are safe for
+// concurrent use.
+type Server struct {
+	// Config is the validated configuration the server runs with.
+	Config Config
+	// Logger receives one line per session start and end and per transfer.
+	// If nil, slog.Default() is used.
+	Logger *slog.Logger
+	// TLSConfig enables AUTH TLS and implicit TLS. New builds it from
+	// Config.TLS; nil means plain FTP only.
+	TLSConfig *tls.Config
+	// LoginFailDelay is how long a failed login waits before its 530 reply.
+	// If zero, DefaultLoginFailDelay is used.
+	LoginFailDelay time.Duration
+	// DataTimeout bounds the wait for a data connection to be made and each
+	// read or write on it. If zero, DefaultDataTimeout is used.
+	DataTimeout time.Duration
+	// IdleTimeout closes a session that sent no command for this long while no
+	// transfer was running. If zero, Config.Limits.IdleTimeout is used.
+	IdleTimeout time.Duration
+
+	users *userTable
+	bans  *banList
+
+	mu        sync.Mutex
+	listeners map[*net.Listener]struct{}
+	sessions  map[*session]struct{}
+	perIP     map[string]int
+	closing   atomic.Bool
+	doneCh    chan struct{}
+	wg        sync.WaitGroup
+	initOnce  sync.Once
+}
+
+// New validates cfg and returns a Server ready to serve it.
+func New(cfg Config, logger *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{Config: cfg, Logger: logger}
+	if cfg.TLS.Cert != "" {
+		tc, err := loadTLSConfig(cfg.TLS)
+		if err != nil {
+			return nil, err
+		}
+		s.TLSConfig = tc
+	}
+	return s, nil
+}
+
+func (s *Server) init() {
+	s.initOnce.Do(func() {
+		if s.Logger == nil {
+			s.Logger = slog.Default()
+		}
+		s.users = newUserTable(s.Config.Users)
+		s.bans = newBanList(s.Config.Limits.MaxLoginFailures, s.Config.Limits.BanDuration.D())
+		s.listeners = make(map[*net.Listener]struct{})
+		s.sessions = make(map[*session]struct{})
+		s.perIP = make(map[string]int)
+		s.doneCh = make(chan struct{})
+	})
+}
+
+func (s *Server) loginFailDelay() time.Duration {
+	if s.LoginFailDelay > 0 {
+		return s.LoginFailDelay
+	}
+	return DefaultLoginFailDelay
+}
+
+func (s *Server) dataTimeout() time.Duration {
+	if s.DataTimeout > 0 {
+		return s.DataTimeout
+	}
+	return DefaultDataTimeout
+}
+
+func (s *Server) idleTimeout() time.Duration {
+	if s.IdleTimeout > 0 {
+		return s.IdleTimeout
+	}
+	if d := s.Config.Limits.IdleTimeout.D(); d > 0 {
+		return d
+	}
+	return 5 * time.Minute
+}
+
+// ListenAndServe listens on Config.Listen (and on Config.TLS.ImplicitListen
+// for implicit FTPS, when set) and serves until Shutdown or Close.
+func (s *Server) ListenAndServe() error {
+	ln, err := net.Listen("tcp", s.Config.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", s.Config.Listen, err)
+	}
+	if s.Config.TLS.ImplicitListen == "" {
+		return s.Serve(ln)
+	}
+	iln, err := net.Listen("tcp", s.Config.TLS.ImplicitListen)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("listen %s: %w", s.Config.TLS.ImplicitListen, err)
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- s.Serve(ln) }()
+	go func() { errc <- s.ServeImplicitTLS(iln) }()
+	err = <-errc
+	if !errors.Is(err, ErrServerClosed) {
+		s.Close()
+	}
+	<-errc
+	return err
+}
+
+// Serve accepts plain (explicit-TLS capable) FTP sessions on ln until
+// Shutdown or Close, and always returns a non-nil error.
+func (s *Server) Serve(ln net.Listener) error { return s.serve(ln, false) }
+
+// ServeImplicitTLS accepts implicit FTPS sessions (TLS from the first byte,
+// RFC 4217 section 1's "port 990" practice) on ln.
+func (s *Server) ServeImplicitTLS(ln net.Listener) error {
+	if s.TLSConfig == nil {
+		ln.Close()
+		return errors.New("server: implicit TLS needs tls.cert and tls.key")
+	}
+	return s.serve(ln, true)
+}
+
+func (s *Server) serve(ln net.Listener, implicit bool) error {
+	s.init()
+	if !s.trackListener(&ln, true) {
+		ln.Close()
+		return ErrServerClosed
+	}
+	defer s.trackListener(&ln, false)
+	var delay time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return fmt.Errorf("accept: %w", err)
+		}
+		delay = 0
+		s.startSession(c, implicit)
+	}
+}
+
+func (s *Server) trackListener(ln *net.Listener, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if add {
+		if s.closing.Load() {
+			return false
+		}
+		s.listeners[ln] = struct{}{}
+	} else {
+		delete(s.listeners, ln)
+	}
+	return true
+}
+
+// startSession applies the connection limits and the ban list, then runs
+// the session in its own goroutine.
+func (s *Server) startSession(c net.Conn, implicit bool) {
+	ip := hostOf(c.RemoteAddr())
+	reject := func(msg string) {
+		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(c, "%d %s\r\n", codeUnavailable, msg)
+		c.Close()
+		s.Logger.Info("connection refused", "remote", c.RemoteAddr().String(), "reason", msg)
+	}
+	if s.bans.banned(ip, time.Now()) {
+		reject("Too many failed logins from your address; try later.")
+		return
+	}
+	s.mu.Lock()
+	switch {
+	case s.closing.Load():
+		s.mu.Unlock()
+		reject("Server shutting down.")
+		return
+	case len(s.sessions) >= s.Config.Limits.MaxConnections:
+		s.mu.Unlock()
+		reject("Too many connections; try later.")
+		return
+	case s.perIP[ip] >= s.Config.Limits.MaxPerIP:
+		s.mu.Unlock()
+		reject("Too many connections from your address.")
+		return
+	}
+	sess := newSession(s, c, implicit)
+	s.sessions[sess] = struct{}{}
+	s.perIP[ip]++
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		sess.serve()
+		s.mu.Lock()
+		delete(s.sessions, sess)
+		if s.perIP[ip]--; s.perIP[ip] <= 0 {
+			delete(s.perIP, ip)
+		}
+		s.mu.Unlock()
+	}()
+}
+
+// Shutdown stops accepting connections, closes idle sessions, lets running
+// transfers finish, and waits for every session to end or ctx to expire;
+// then it closes whatever is left and returns ctx.Err().
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.init()
+	s.beginClose()
+	s.mu.Lock()
+	for sess := range s.sessions {
+		sess.shutdown(false)
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.Close()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// Close closes the listeners and every session at once, aborting transfers
+// (their uploads are discarded, previous files stay intact).
+func (s *Server) Close() error {
+	s.init()
+	s.beginClose()
+	s.mu.Lock()
+	for sess := range s.sessions {
+		sess.shutdown(true)
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return nil
+}
+
+func (s *Server) beginClose() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.CompareAndSwap(false, true) {
+		close(s.doneCh)
+	}
+	for ln := range s.listeners {
+		(*ln).Close()
+	}
+}
+
+// hostOf returns the IP part of a network address, or its string form.
+func hostOf(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.String()
+	}
+	h, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return h
+}
