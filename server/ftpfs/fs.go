@@ -1,0 +1,357 @@
+package ftpfs
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// dataDir is the server's private directory at the storage root, outside
+// every home.
+const dataDir = ".syncserver"
+
+// Options tunes an FS. The zero value is a writable FS whose uploads are
+// staged in ROOT/.syncserver/tmp.
+type Options struct {
+	// ReadOnly makes every mutating call return ErrReadOnly.
+	ReadOnly bool
+	// TempDir is where uploads are written before Commit renames them into
+	// place. It must be on the same file system as the home and outside it.
+	// If empty, ROOT/.syncserver/tmp is used.
+	TempDir string
+}
+
+// FS is one user's jailed view of its home directory: virtual path "/" is
+// the home, and nothing outside it can be reached. Methods take virtual
+// paths, normally from Resolve (any other string is resolved against "/").
+// An FS is safe for concurrent use by one session's goroutines.
+type FS struct {
+	home     *os.Root
+	tmp      *os.Root
+	homeDir  string // absolute OS path of the home
+	tmpDir   string // absolute OS path of the temp directory
+	readOnly bool
+
+	mu      sync.Mutex
+	uploads map[*Upload]struct{}
+	closed  bool
+}
+
+// Open opens the jail for the home directory home (relative to the storage
+// root root, for example "alice" or "teams/ops"), creating root, the home
+// and the temp directory (mode 0700) if they are missing. The home may not
+// be the root itself or lie inside ROOT/.syncserver.
+func Open(root, home string, opt Options) (*FS, error) {
+	if err := checkHome(home); err != nil {
+		return nil, fmt.Errorf("open home %q: %w", home, err)
+	}
+	rootDir, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("open storage root: %w", err)
+	}
+	if err := os.MkdirAll(rootDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create storage root: %w", err)
+	}
+	storage, err := os.OpenRoot(rootDir)
+	if err != nil {
+		return nil, fmt.Errorf("open storage root: %w", err)
+	}
+	defer storage.Close()
+
+	f := &FS{
+		homeDir:  filepath.Join(rootDir, home),
+		readOnly: opt.ReadOnly,
+		uploads:  make(map[*Upload]struct{}),
+	}
+	// Through the storage Root, so a home that is a symlink out of the
+	// storage root is refused rather than followed.
+	if err := storage.MkdirAll(home, 0o700); err != nil {
+		return nil, fmt.Errorf("create home %q: %w", home, err)
+	}
+	if f.home, err = storage.OpenRoot(home); err != nil {
+		return nil, fmt.Errorf("open home %q: %w", home, err)
+	}
+	if opt.TempDir == "" {
+		tmpRel := filepath.Join(dataDir, "tmp")
+		f.tmpDir = filepath.Join(rootDir, tmpRel)
+		if err = storage.MkdirAll(tmpRel, 0o700); err == nil {
+			f.tmp, err = storage.OpenRoot(tmpRel)
+		}
+	} else {
+		if f.tmpDir, err = filepath.Abs(opt.TempDir); err == nil {
+			err = checkTempDir(f.homeDir, f.tmpDir)
+		}
+		if err == nil {
+			err = os.MkdirAll(f.tmpDir, 0o700)
+		}
+		if err == nil {
+			f.tmp, err = os.OpenRoot(f.tmpDir)
+		}
+	}
+	if err != nil {
+		f.home.Close()
+		return nil, fmt.Errorf("open temp dir: %w", err)
+	}
+	return f, nil
+}
+
+// checkHome refuses homes that are not strictly below the storage root, or
+// that would expose the server's own data directory.
+func checkHome(home string) error {
+	if err := checkPathBytes(filepath.ToSlash(home)); err != nil {
+		return err
+	}
+	if !filepath.IsLocal(home) {
+		return ErrInvalidPath
+	}
+	clean := filepath.Clean(home)
+	first, _, _ := strings.Cut(filepath.ToSlash(clean), "/")
+	if clean == "." || strings.EqualFold(first, dataDir) {
+		return ErrInvalidPath
+	}
+	return nil
+}
+
+// checkTempDir refuses a temp directory inside the home, where users could
+// see (and meddle with) uploads in progress.
+func checkTempDir(homeDir, tmpDir string) error {
+	rel, err := filepath.Rel(homeDir, tmpDir)
+	if err == nil && filepath.IsLocal(rel) || rel == "." {
+		return fmt.Errorf("temp dir %s is inside the home: %w", tmpDir, ErrInvalidPath)
+	}
+	return nil
+}
+
+// Close aborts every upload still in progress and releases the jail's
+// directory handles. Other methods must not be called after Close.
+func (f *FS) Close() error {
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return nil
+	}
+	f.closed = true
+	pending := make([]*Upload, 0, len(f.uploads))
+	for u := range f.uploads {
+		pending = append(pending, u)
+	}
+	f.mu.Unlock()
+	var errs []error
+	for _, u := range pending {
+		errs = append(errs, u.Abort())
+	}
+	errs = append(errs, f.home.Close(), f.tmp.Close())
+	return errors.Join(errs...)
+}
+
+// Stat returns the FileInfo of vpath without following a final symbolic
+// link (Lstat semantics); links in earlier components are followed only
+// while they stay inside the home.
+func (f *FS) Stat(vpath string) (fs.FileInfo, error) {
+	clean, rel, err := relPath(vpath)
+	if err != nil {
+		return nil, pathErr("stat", vpath, err)
+	}
+	fi, err := f.home.Lstat(rel)
+	if err != nil {
+		return nil, pathErr("stat", clean, err)
+	}
+	return fi, nil
+}
+
+// ReadDir lists the directory vpath, sorted by name. Entries are described
+// with Lstat semantics, so a symbolic link appears as a link.
+func (f *FS) ReadDir(vpath string) ([]fs.FileInfo, error) {
+	clean, rel, err := relPath(vpath)
+	if err != nil {
+		return nil, pathErr("readdir", vpath, err)
+	}
+	d, err := f.home.Open(rel)
+	if err != nil {
+		return nil, pathErr("readdir", clean, err)
+	}
+	defer d.Close()
+	st, err := d.Stat()
+	if err != nil {
+		return nil, pathErr("readdir", clean, err)
+	}
+	if !st.IsDir() {
+		return nil, pathErr("readdir", clean, ErrNotDir)
+	}
+	infos, err := d.Readdir(-1)
+	if err != nil {
+		return nil, pathErr("readdir", clean, err)
+	}
+	slices.SortFunc(infos, func(a, b fs.FileInfo) int { return strings.Compare(a.Name(), b.Name()) })
+	return infos, nil
+}
+
+// Open opens the regular file vpath for reading (RETR). It returns a real
+// *os.File so that copying it to a TCP connection can use sendfile. The
+// caller closes it. Directories give ErrIsDir; FIFOs, devices and sockets
+// give ErrPermission.
+func (f *FS) Open(vpath string) (*os.File, error) {
+	clean, rel, err := relPath(vpath)
+	if err != nil {
+		return nil, pathErr("open", vpath, err)
+	}
+	file, err := f.openRegular(rel)
+	if err != nil {
+		return nil, pathErr("open", clean, err)
+	}
+	return file, nil
+}
+
+// openRegular opens rel for reading and checks, on the open descriptor,
+// that it is a regular file.
+func (f *FS) openRegular(rel string) (*os.File, error) {
+	file, err := f.home.OpenFile(rel, openReadFlag, 0)
+	if err != nil {
+		return nil, err
+	}
+	st, err := file.Stat()
+	if err == nil && st.IsDir() {
+		err = ErrIsDir
+	} else if err == nil && !st.Mode().IsRegular() {
+		err = ErrPermission
+	}
+	if err != nil {
+		file.Close()
+		return nil, err
+	}
+	return file, nil
+}
+
+// Mkdir creates the directory vpath (mode 0755). Its parent must exist.
+func (f *FS) Mkdir(vpath string) error {
+	clean, rel, err := f.mutating(vpath)
+	if err != nil {
+		return pathErr("mkdir", clean, err)
+	}
+	if rel == "." {
+		return pathErr("mkdir", clean, ErrExist)
+	}
+	return pathErr("mkdir", clean, f.home.Mkdir(rel, 0o755))
+}
+
+// Remove deletes the file (or symbolic link) vpath; a directory gives
+// ErrIsDir.
+func (f *FS) Remove(vpath string) error {
+	clean, rel, err := f.mutating(vpath)
+	if err == nil && rel == "." {
+		err = ErrIsDir
+	}
+	if err == nil {
+		err = f.checkLink(rel)
+	}
+	var fi fs.FileInfo
+	if err == nil {
+		fi, err = f.home.Lstat(rel)
+	}
+	if err == nil && fi.IsDir() {
+		err = ErrIsDir
+	}
+	if err == nil {
+		err = f.home.Remove(rel)
+	}
+	return pathErr("delete", clean, err)
+}
+
+// RemoveDir deletes the empty directory vpath. A non-empty directory gives
+// ErrNotEmpty, a file or a symbolic link ErrNotDir, the home ErrPermission.
+func (f *FS) RemoveDir(vpath string) error {
+	clean, rel, err := f.mutating(vpath)
+	if err == nil && rel == "." {
+		err = ErrPermission
+	}
+	var fi fs.FileInfo
+	if err == nil {
+		fi, err = f.home.Lstat(rel)
+	}
+	if err == nil && !fi.IsDir() {
+		err = ErrNotDir
+	}
+	if err == nil {
+		err = f.home.Remove(rel)
+	}
+	return pathErr("rmdir", clean, err)
+}
+
+// Rename moves the file or directory from to the path to, replacing an
+// existing file at to (an existing directory at to must be empty, as with
+// rename(2)). Neither may be the home itself.
+func (f *FS) Rename(from, to string) error {
+	cfrom, rfrom, err := f.mutating(from)
+	if err != nil {
+		return pathErr("rename", cfrom, err)
+	}
+	cto, rto, err := f.mutating(to)
+	if err != nil {
+		return pathErr("rename", cto, err)
+	}
+	if rfrom == "." || rto == "." {
+		return pathErr("rename", cfrom, ErrPermission)
+	}
+	if err := f.checkLink(rfrom); err != nil {
+		return pathErr("rename", cfrom, err)
+	}
+	if err := f.checkLink(rto); err != nil {
+		return pathErr("rename", cto, err)
+	}
+	if _, err := f.home.Lstat(rfrom); err != nil {
+		return pathErr("rename", cfrom, err)
+	}
+	if strings.HasPrefix(cto, cfrom+"/") {
+		return pathErr("rename", cto, ErrInvalidPath)
+	}
+	if err := f.home.Rename(rfrom, rto); err != nil {
+		return pathErr("rename", cto, err)
+	}
+	return nil
+}
+
+// Chtimes sets the modification time of vpath (MFMT), leaving its access
+// time alone.
+func (f *FS) Chtimes(vpath string, mtime time.Time) error {
+	clean, rel, err := f.mutating(vpath)
+	if err == nil {
+		err = f.checkLink(rel)
+	}
+	if err == nil {
+		err = f.home.Chtimes(rel, time.Time{}, mtime)
+	}
+	return pathErr("chtimes", clean, err)
+}
+
+// mutating is relPath for operations that change the tree: it refuses them
+// all on a read-only FS.
+func (f *FS) mutating(vpath string) (clean, rel string, err error) {
+	if f.readOnly {
+		return vpath, "", ErrReadOnly
+	}
+	clean, rel, err = relPath(vpath)
+	if err != nil {
+		return vpath, "", err
+	}
+	return clean, rel, nil
+}
+
+// checkLink refuses operations named by a symbolic link that points outside
+// the home, even those (rename, delete) that would act on the link itself:
+// such a link is never something the jail lets a user handle.
+func (f *FS) checkLink(rel string) error {
+	fi, err := f.home.Lstat(rel)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return nil // the operation itself reports a missing path
+	}
+	if _, err := f.home.Stat(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return ErrPermission
+	}
+	return nil
+}
