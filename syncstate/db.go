@@ -17,6 +17,7 @@ const (
 	DefaultTimeout       = time.Second
 	DefaultMaxBatch      = 1000
 	DefaultFlushInterval = 100 * time.Millisecond
+	DefaultMaxRetryDelay = 30 * time.Second
 )
 
 var (
@@ -43,6 +44,10 @@ type Options struct {
 	// FlushInterval is the longest a queued write waits before the
 	// background commit. Zero means DefaultFlushInterval.
 	FlushInterval time.Duration
+	// MaxRetryDelay caps the back-off between retries of a failed
+	// background commit (a full or failing disk). Zero means
+	// DefaultMaxRetryDelay.
+	MaxRetryDelay time.Duration
 	// Logger receives background commit failures. Nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -67,10 +72,12 @@ type DB struct {
 	readOnly bool
 
 	flushMu sync.Mutex // serialises commits, so batches land in order
+	shut    bool       // bolt is closed; guarded by flushMu
 
 	mu       sync.RWMutex // guards the fields below
 	pending  *batch       // newest writes, not yet being committed
 	flushing *batch       // the batch being committed, or nil
+	failing  bool         // the last commit failed; writes leave retries to the flusher
 	closed   bool
 
 	kick chan struct{} // a write was queued; buffered 1
@@ -91,6 +98,9 @@ func Open(path string, opt Options) (*DB, error) {
 	}
 	if opt.FlushInterval <= 0 {
 		opt.FlushInterval = DefaultFlushInterval
+	}
+	if opt.MaxRetryDelay <= 0 {
+		opt.MaxRetryDelay = DefaultMaxRetryDelay
 	}
 	lg := opt.Logger
 	if lg == nil {
@@ -150,12 +160,17 @@ func (db *DB) Close() error {
 	db.mu.Unlock()
 	close(db.done)
 	db.wg.Wait()
+	// Holding flushMu to the end keeps a write that filled its batch just
+	// before closed was set from committing to a closed bolt.
+	db.flushMu.Lock()
+	defer db.flushMu.Unlock()
 	var errs []error
 	if !db.readOnly {
-		if err := db.flush(0); err != nil {
+		if err := db.flushLocked(0); err != nil {
 			errs = append(errs, err)
 		}
 	}
+	db.shut = true
 	if err := db.bolt.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close state: %w", err))
 	}
@@ -178,13 +193,21 @@ func (db *DB) Flush() error {
 	return db.flush(0)
 }
 
-// flush commits the pending batch if it holds at least min writes.
-func (db *DB) flush(min int) error {
+// flush commits the pending batch if it holds at least atLeast writes.
+func (db *DB) flush(atLeast int) error {
 	db.flushMu.Lock()
 	defer db.flushMu.Unlock()
+	if db.shut {
+		return ErrClosed
+	}
+	return db.flushLocked(atLeast)
+}
+
+// flushLocked is flush with flushMu held.
+func (db *DB) flushLocked(atLeast int) error {
 	db.mu.Lock()
 	b := db.pending
-	if b.empty() || b.ops < min {
+	if b.empty() || b.ops < atLeast {
 		db.mu.Unlock()
 		return nil
 	}
@@ -196,6 +219,7 @@ func (db *DB) flush(min int) error {
 
 	db.mu.Lock()
 	db.flushing = nil
+	db.failing = err != nil
 	if err != nil {
 		db.pending = b.then(db.pending)
 	}
@@ -207,18 +231,20 @@ func (db *DB) flush(min int) error {
 }
 
 // flusher commits queued writes FlushInterval after the first one. It
-// sleeps while nothing is queued, so an idle agent does not wake up.
+// sleeps while nothing is queued, so an idle agent does not wake up. A
+// failed commit is retried with doubling delays up to MaxRetryDelay.
 func (db *DB) flusher() {
 	defer db.wg.Done()
 	t := time.NewTimer(time.Hour)
 	t.Stop()
+	delay := db.opt.FlushInterval
 	for {
 		select {
 		case <-db.done:
 			return
 		case <-db.kick:
 		}
-		t.Reset(db.opt.FlushInterval)
+		t.Reset(delay)
 		select {
 		case <-db.done:
 			t.Stop()
@@ -226,9 +252,12 @@ func (db *DB) flusher() {
 		case <-t.C:
 		}
 		if err := db.flush(0); err != nil {
-			db.log.Error("background commit failed; will retry", "err", err)
-			db.signal() // retry after another interval
+			delay = min(2*delay, db.opt.MaxRetryDelay)
+			db.log.Error("background commit failed; will retry", "err", err, "retry_in", delay)
+			db.signal()
+			continue
 		}
+		delay = db.opt.FlushInterval
 	}
 }
 
@@ -241,7 +270,7 @@ func (db *DB) signal() {
 
 // write queues fn's change to the pending batch, then commits the batch
 // if it is full. A failed commit there is logged, not returned: the write
-// itself is queued and the commit will be retried.
+// itself is queued, and the flusher retries the commit with back-off.
 func (db *DB) write(fn func(b *batch)) error {
 	db.mu.Lock()
 	if db.closed {
@@ -253,7 +282,7 @@ func (db *DB) write(fn func(b *batch)) error {
 		return ErrReadOnly
 	}
 	fn(db.pending)
-	full := db.pending.ops >= db.opt.MaxBatch
+	full := db.pending.ops >= db.opt.MaxBatch && !db.failing
 	db.mu.Unlock()
 	if full {
 		if err := db.flush(db.opt.MaxBatch); err != nil {

@@ -3,6 +3,7 @@ package syncstate
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // openTest opens a fresh state file in a temporary directory. A long
@@ -369,5 +372,64 @@ func TestConcurrentUse(t *testing.T) {
 		if got := paths(t, db, f); len(got) != 0 {
 			t.Errorf("%s: %d records left, want 0", f, len(got))
 		}
+	}
+}
+
+// TestFailedCommitIsRetried breaks the file under the DB (its folders
+// bucket vanishes) so that commits fail, then repairs it.
+func TestFailedCommitIsRetried(t *testing.T) {
+	db, _ := openTest(t, Options{
+		MaxBatch: 2, FlushInterval: time.Millisecond, MaxRetryDelay: 5 * time.Millisecond,
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	mustPut(t, db, "f", entry("a", 1))
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	setFolders := func(present bool) {
+		t.Helper()
+		if err := db.bolt.Update(func(tx *bolt.Tx) error {
+			if present {
+				_, err := tx.CreateBucket(bucketFolders)
+				return err
+			}
+			return tx.DeleteBucket(bucketFolders)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setFolders(false)
+	mustPut(t, db, "f", entry("b", 2))
+	if err := db.Delete("f", "a"); err != nil { // fills the batch: a commit fails here
+		t.Fatal(err)
+	}
+	if err := db.Flush(); err == nil {
+		t.Fatal("Flush succeeded without a folders bucket")
+	}
+	mustPut(t, db, "f", entry("c", 3), entry("d", 4)) // queued, not lost
+	if got := paths(t, db, "f"); !slices.Equal(got, []string{"b", "c", "d"}) {
+		t.Fatalf("while failing: %q", got)
+	}
+	setFolders(true)
+	// The background flusher retries on its own; wait for it, boundedly.
+	for i := 0; ; i++ {
+		db.mu.RLock()
+		done := db.pending.empty() && db.flushing == nil && !db.failing
+		db.mu.RUnlock()
+		if done {
+			break
+		}
+		if i == 1000 {
+			t.Fatal("no successful retry in 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := db.bolt.View(func(tx *bolt.Tx) error {
+		if n := folderBucket(tx, "f").Stats().KeyN; n != 3 {
+			return fmt.Errorf("%d records on disk, want 3", n)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

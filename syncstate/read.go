@@ -166,7 +166,7 @@ func (db *DB) chunk(folder, after string) ([]Entry, string, error) {
 	}
 	defer db.mu.RUnlock()
 	o := db.view(folder)
-	var out []Entry
+	out := make([]Entry, 0, forEachChunk)
 	upto := ""
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		bk := folderBucket(tx, folder)
