@@ -1,6 +1,9 @@
 package server
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -13,15 +16,34 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// userTable maps login names to their configuration. It is immutable after
-// construction and safe for concurrent use.
+// verifiedTTL is how long a password that passed bcrypt is remembered, so
+// a burst of logins by one user (an agent's connection pool, a benchmark)
+// pays bcrypt's deliberate cost once, not per connection.
+const verifiedTTL = 10 * time.Minute
+
+// userTable maps login names to their configuration. The maps are
+// immutable after construction; the verified-password cache has its own
+// locks. Safe for concurrent use.
 type userTable struct {
 	byName map[string]*UserConfig
 	byCN   map[string]*UserConfig
+
+	macKey [32]byte // random per process: cache entries are useless elsewhere
+	mu     sync.Mutex
+	cache  map[string]*verified
+}
+
+// verified remembers the HMAC of the last password that passed bcrypt for
+// one user. Its mutex also makes concurrent first logins wait for one bcrypt.
+type verified struct {
+	mu    sync.Mutex
+	mac   []byte
+	until time.Time
 }
 
 func newUserTable(users []UserConfig) *userTable {
-	t := &userTable{byName: make(map[string]*UserConfig), byCN: make(map[string]*UserConfig)}
+	t := &userTable{byName: make(map[string]*UserConfig), byCN: make(map[string]*UserConfig), cache: make(map[string]*verified)}
+	rand.Read(t.macKey[:])
 	for i := range users {
 		u := &users[i]
 		t.byName[u.Name] = u
@@ -30,6 +52,17 @@ func newUserTable(users []UserConfig) *userTable {
 		}
 	}
 	return t
+}
+
+func (t *userTable) entry(name string) *verified {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	v := t.cache[name]
+	if v == nil {
+		v = &verified{}
+		t.cache[name] = v
+	}
+	return v
 }
 
 // dummyHash is compared against when the user does not exist, so a failed
@@ -51,9 +84,35 @@ func (t *userTable) checkPassword(name, password string) *UserConfig {
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 		return nil
 	}
+	m := hmac.New(sha256.New, t.macKey[:])
+	m.Write([]byte(u.PasswordHash))
+	m.Write([]byte{0})
+	m.Write([]byte(password))
+	mac := m.Sum(nil)
+	v := t.entry(u.Name)
+	v.mu.Lock()
+	if time.Now().Before(v.until) {
+		hit := hmac.Equal(v.mac, mac)
+		v.mu.Unlock()
+		if hit {
+			return u
+		}
+		// A different password than the remembered one: check it without
+		// holding the lock, so wrong guesses never queue up good logins.
+		if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
+			return nil
+		}
+		v.mu.Lock()
+		v.mac, v.until = mac, time.Now().Add(verifiedTTL)
+		v.mu.Unlock()
+		return u
+	}
+	// Nothing remembered: concurrent first logins wait here for one bcrypt.
+	defer v.mu.Unlock()
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
 		return nil
 	}
+	v.mac, v.until = mac, time.Now().Add(verifiedTTL)
 	return u
 }
 

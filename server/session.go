@@ -346,5 +346,5 @@ func (s *session) finish() {
 	if s.fs != nil {
 		s.fs.Close()
 	}
-	s.log.Info("session end", "user", s.userName, "duration", time.Since(s.started).Round(time.Millisecond))
+	s.log.Info("session end", "duration", time.Since(s.started).Round(time.Millisecond))
 }

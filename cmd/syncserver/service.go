@@ -1,0 +1,56 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+
+	"github.com/syncagent/syncagent/internal/svc"
+	"github.com/syncagent/syncagent/server"
+)
+
+func serviceSpec(configPath string) svc.Spec {
+	return svc.Spec{
+		Name:        "syncserver",
+		DisplayName: "syncserver FTP server",
+		Description: "FTP server that stores syncagent folders and keeps old versions of replaced files.",
+		ConfigPath:  configPath,
+	}
+}
+
+// service installs, controls or reports on the OS service.
+func (m *Main) service(action string, args []string) error {
+	fs := flag.NewFlagSet(action, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	path := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	spec := serviceSpec(*path)
+	switch action {
+	case "status":
+		st, err := svc.Status(spec)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(m.Stdout, "syncserver:", st)
+		if st != "running" {
+			return errFailed
+		}
+		return nil
+	case "install":
+		// Refuse to install a service that would fail at its first start.
+		if _, err := server.LoadConfig(*path); err != nil {
+			return fmt.Errorf("not installing: %w", err)
+		}
+	}
+	if err := svc.Control(spec, action); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "syncserver: %s done\n", action)
+	return nil
+}
+
+func (m *Main) version() error {
+	fmt.Fprintln(m.Stdout, "syncserver", svc.VersionString())
+	return nil
+}
