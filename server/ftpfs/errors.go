@@ -105,3 +105,16 @@ func classify(err error) error {
 	}
 	return inner
 }
+
+// MapError maps an error from the operating system onto the package's
+// sentinels, dropping any real path from it: for example the error of a
+// write to Upload.File on a full disk becomes ErrNoSpace. Errors without a
+// sentinel come back as their innermost cause. FS and Upload methods
+// already return mapped errors; MapError is for the protocol layer's own
+// reads and writes of the files they hand out. It returns nil for nil.
+func MapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return classify(err)
+}

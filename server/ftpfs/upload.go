@@ -257,7 +257,7 @@ func (u *Upload) place() error {
 	}
 	for i := 1; ; i++ {
 		err := f.moveInto(u.tmpName, u.rel, true)
-		if !errors.Is(err, ErrExist) || i >= maxUnique {
+		if !errors.Is(err, fs.ErrExist) || i >= maxUnique {
 			return err
 		}
 		// Someone else created our name since Create: take the next one.
