@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"strconv"
 	"syscall"
 )
 
@@ -63,7 +64,20 @@ func pathErr(op, vpath string, err error) error {
 			return err // already mapped by a helper
 		}
 	}
-	return &fs.PathError{Op: op, Path: vpath, Err: classify(err)}
+	return &fs.PathError{Op: op, Path: printable(vpath), Err: classify(err)}
+}
+
+// printable makes a refused path argument safe to show in a reply or a log
+// line: control characters (CR, LF) are escaped and the length is capped.
+func printable(vpath string) string {
+	if checkPathBytes(vpath) == nil && len(vpath) <= MaxPathLen {
+		return vpath
+	}
+	q := strconv.Quote(vpath)
+	if len(q) > 256 {
+		q = q[:256] + "..."
+	}
+	return q
 }
 
 // classify maps an error from os or os.Root onto a sentinel, or returns the

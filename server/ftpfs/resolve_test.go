@@ -91,3 +91,17 @@ func FuzzResolve(f *testing.F) {
 		checkResolved(t, cwd, arg, got)
 	})
 }
+
+func TestErrorsArePrintable(t *testing.T) {
+	f, err := Open(t.TempDir(), "alice", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, arg := range []string{"a\r\n226 forged", strings.Repeat("\n", 10000)} {
+		err := f.Mkdir(arg)
+		if !errors.Is(err, ErrInvalidPath) || strings.ContainsAny(err.Error(), "\r\n") || len(err.Error()) > 400 {
+			t.Errorf("Mkdir(%.20q) = %.80q; want a one-line ErrInvalidPath", arg, err)
+		}
+	}
+}
