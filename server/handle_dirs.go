@@ -159,6 +159,9 @@ func (s *session) handleMLSD(arg string) {
 // with CRLF line ends, as RFC 959 and RFC 3659 want.
 func (s *session) sendListing(verb, p string, write func(w *bufio.Writer)) {
 	s.startTransfer(verb, p, "Opening ASCII mode data connection for "+verb+".", func(x *transfer, c net.Conn) (int, string) {
+		if c == nil {
+			return codeTransferAborted, ""
+		}
 		c.SetDeadline(deadlineFrom(s.srv.dataTimeout()))
 		cw := &countWriter{w: c, n: &x.bytes}
 		w := bufio.NewWriterSize(cw, 32<<10)

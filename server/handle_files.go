@@ -91,6 +91,9 @@ func (s *session) handleRETR(arg string) {
 	opening := fmt.Sprintf("Opening %s mode data connection for %s (%d bytes).", modeName(binary), path.Base(p), fi.Size()-offset)
 	s.startTransfer("RETR", p, opening, func(x *transfer, c net.Conn) (int, string) {
 		defer f.Close()
+		if c == nil {
+			return codeTransferAborted, ""
+		}
 		var src io.Reader = f
 		if !binary {
 			src = newASCIIEncoder(f)
@@ -154,6 +157,10 @@ func (s *session) store(verb, arg string, mode ftpfs.CreateMode) {
 	}
 	binary := s.binary
 	s.startTransfer(verb, up.Name(), opening, func(x *transfer, c net.Conn) (int, string) {
+		if c == nil {
+			up.Abort()
+			return codeTransferAborted, ""
+		}
 		var src io.Reader = c
 		if !binary {
 			src = newASCIIDecoder(c)

@@ -201,7 +201,10 @@ func (s *session) readLoop() {
 func readLine(r *bufio.Reader, partial *[]byte) (string, error) {
 	for {
 		chunk, err := r.ReadSlice('\n')
-		if len(*partial)+len(chunk) > maxLineLength {
+		// A full buffer without LF already holds maxLineLength bytes, so the
+		// line cannot fit: say so now rather than wait for more bytes.
+		if len(*partial)+len(chunk) > maxLineLength ||
+			err == bufio.ErrBufferFull && len(*partial)+len(chunk) >= maxLineLength {
 			return "", errLineTooLong
 		}
 		*partial = append(*partial, chunk...)

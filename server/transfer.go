@@ -66,13 +66,17 @@ func (x *transfer) setConn(c net.Conn) bool {
 
 // startTransfer replies 150, opens the data connection and runs fn on it in
 // a goroutine. fn returns the final reply; the data connection is closed
-// before it is sent.
+// before it is sent. When no data connection could be opened (or ABOR came
+// first), fn is called with a nil connection so it can release what it
+// holds (the open file, the temporary upload), and its reply is ignored.
 func (s *session) startTransfer(verb, path, opening string, fn func(x *transfer, c net.Conn) (int, string)) {
 	if !s.dataReady() {
+		fn(&transfer{verb: verb, path: path}, nil)
 		s.reply(codeCantOpenData, "Use PASV, EPSV, PORT or EPRT first.")
 		return
 	}
 	if s.srv.Config.TLS.Require && !s.protP {
+		fn(&transfer{verb: verb, path: path}, nil)
 		s.closePassive()
 		s.reply(codeNeedProtection, "This server requires protected data connections (PROT P).")
 		return
@@ -98,11 +102,16 @@ func (s *session) startTransfer(verb, path, opening string, fn func(x *transfer,
 func (s *session) runTransfer(x *transfer, fn func(x *transfer, c net.Conn) (int, string)) (int, string) {
 	c, err := s.openData(x)
 	if err != nil {
+		fn(x, nil)
+		if x.aborted.Load() {
+			return codeTransferAborted, "Transfer aborted."
+		}
 		s.log.Info("data connection failed", "verb", x.verb, "err", err)
 		return codeCantOpenData, "Cannot open data connection: " + err.Error()
 	}
 	if !x.setConn(c) {
 		c.Close()
+		fn(x, nil)
 		return codeTransferAborted, "Transfer aborted."
 	}
 	code, msg := fn(x, c)
