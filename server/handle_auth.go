@@ -243,7 +243,10 @@ func (s *session) handleSITE(arg string) {
 	case "HELP", "":
 		s.replyLines(codeHelp, "SITE commands:", []string{"HELP"}, "End.")
 	default:
-		s.reply(codeParamNotImpl, "Unknown SITE command "+quoteVerb(sub)+".")
+		// 500, one of the replies RFC 959 5.4 lists for SITE (and vsftpd's):
+		// clients such as lftp's mirror, which sends SITE CHMOD after each
+		// upload, take 500-502 as "not supported here" and stop asking.
+		s.reply(codeSyntaxError, "Unknown SITE command "+quoteVerb(sub)+".")
 	}
 }
 

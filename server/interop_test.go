@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -343,4 +344,78 @@ func TestCurlInteropTLS(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(ts.Root, "alice", "refused.bin")); err == nil {
 		t.Fatal("refused upload was stored")
 	}
+}
+
+// makeMirrorTree builds the local tree that lftp mirrors: nested
+// directories, 200 small files, names with spaces and non-ASCII letters, an
+// empty file and an empty directory.
+func makeMirrorTree(t *testing.T, root string) {
+	t.Helper()
+	dirs := []string{"", "a", "a/b", "a/b/c d", "ünïcødé", "ünïcødé/ß x", "deep/er/and/deeper"}
+	for i := range 200 {
+		dir := dirs[i%len(dirs)]
+		name := fmt.Sprintf("file-%03d.txt", i)
+		switch i % 4 {
+		case 1:
+			name = fmt.Sprintf("with space %03d.dat", i)
+		case 2:
+			name = fmt.Sprintf("größe €%03d.bin", i)
+		}
+		content := bytes.Repeat([]byte(fmt.Sprintf("line %d\r\n\x00\xff", i)), i%37+1)
+		seedFile(t, root, path.Join(dir, name), content)
+	}
+	seedFile(t, root, "a/empty file", nil)
+	if err := os.MkdirAll(filepath.Join(root, "empty dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// lftpRun runs lftp commands after the given settings, isolated from any
+// user configuration.
+func lftpRun(t *testing.T, lftp, settings, commands string) string {
+	t.Helper()
+	script := "set net:max-retries 1; set net:timeout 10; set net:reconnect-interval-base 1; set cmd:fail-exit yes; " +
+		settings + "; " + commands
+	return mustRun(t, []string{"HOME=" + t.TempDir(), "LFTP_HOME=" + t.TempDir()}, lftp, "-c", script)
+}
+
+// lftpQuote quotes an argument for lftp's command parser.
+func lftpQuote(s string) string {
+	return `"` + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `"`, `\"`) + `"`
+}
+
+func TestLftpMirror(t *testing.T) {
+	lftp := lookTool(t, "lftp")
+	ts := startServer(t, testConfig(t))
+	testLftpMirror(t, lftp, ts, "set ftp:ssl-allow no")
+}
+
+func TestLftpMirrorTLS(t *testing.T) {
+	lftp := lookTool(t, "lftp")
+	ts, tf := tlsServer(t, true)
+	testLftpMirror(t, lftp, ts, "set ftp:ssl-force yes; set ftp:ssl-protect-data yes; set ssl:ca-file "+lftpQuote(tf.CA))
+}
+
+// testLftpMirror uploads a tree with "mirror -R --parallel=4", checks the
+// server's files on disk byte for byte, mirrors it back down into another
+// directory and compares again.
+func testLftpMirror(t *testing.T, lftp string, ts *testServer, settings string) {
+	src := t.TempDir()
+	makeMirrorTree(t, src)
+	open := fmt.Sprintf("open -u alice,%s ftp://%s", testPassword, ts.Addr)
+
+	lftpRun(t, lftp, settings, open+"; mirror -R --parallel=4 "+lftpQuote(src)+" /up")
+	sameTree(t, "server after mirror -R", src, filepath.Join(ts.Root, "alice", "up"))
+
+	back := filepath.Join(t.TempDir(), "back")
+	lftpRun(t, lftp, settings, open+"; mirror --parallel=4 /up "+lftpQuote(back))
+	sameTree(t, "local copy after mirror", src, back)
+
+	// A second upload finds nothing to do: the server kept the sizes and
+	// the modification times lftp set (MFMT) and lists them back (MLSD).
+	out := lftpRun(t, lftp, settings, open+"; mirror -R -v --no-perms --parallel=4 "+lftpQuote(src)+" /up")
+	if strings.Contains(out, "Transferring") {
+		t.Errorf("second mirror -R uploaded again:\n%s", out)
+	}
+	sameTree(t, "server after a second mirror -R", src, filepath.Join(ts.Root, "alice", "up"))
 }

@@ -134,6 +134,15 @@ class Checks:
         expect(resp.startswith("214") and "RETR" in resp, "HELP RETR %r" % resp)
         resp = self.ftp.sendcmd("SITE HELP")
         expect(resp.startswith("214") and "HELP" in resp, "SITE HELP %r" % resp)
+        # An unknown SITE command is answered 500 (RFC 959 5.4), which lftp
+        # and others take as "not supported"; 504 made lftp's mirror count
+        # every SITE CHMOD as a failure.
+        try:
+            self.ftp.sendcmd("SITE CHMOD 644 nothing")
+        except ftplib.error_perm as e:
+            expect(str(e).startswith("500 "), "SITE CHMOD reply %r" % e)
+        else:
+            raise CheckFailed("SITE CHMOD accepted")
 
     def ascii_upload(self):
         # storlines sends CRLF line ends; TYPE A stores them as LF.
