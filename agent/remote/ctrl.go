@@ -1,0 +1,295 @@
+package remote
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/textproto"
+	"strconv"
+	"strings"
+)
+
+// FTP reply codes this package looks at (RFC 959 section 4.2, RFC 4217).
+const (
+	codeReady          = 220
+	codeLoggedIn       = 230
+	codeAuthOK         = 234
+	codeNeedPassword   = 331
+	codeFileStatus     = 213
+	codeSystemStatus   = 211
+	codeCommandOK      = 200
+	codeExtPassive     = 229
+	codePassive        = 227
+	codeClosingData    = 226
+	codeFileActionOK   = 250
+	codeServiceClosing = 421
+)
+
+// ctrlSession is a control connection of our own, for what jlaffaye/ftp
+// cannot do: FEAT as text, HASH, MLSD and MLST with every fact. It is used
+// by one goroutine at a time (the borrower of its slot).
+type ctrlSession struct {
+	tp      *textproto.Conn
+	host    string // the control connection's peer IP, used for data connections
+	tlsConf *tls.Config
+	prot    bool // PROT P: data connections use TLS
+	dialer  *dataDialer
+	caps    Caps
+	hashOn  bool // OPTS HASH SHA-256 was accepted
+}
+
+// dataDialer makes data connections that belong to one slot.
+type dataDialer struct {
+	ctx     context.Context
+	set     *connSet
+	cfg     Config
+	tlsConf *tls.Config // nil: plain data connections
+}
+
+func (d *dataDialer) dial(addr string) (net.Conn, error) {
+	nd := net.Dialer{Timeout: d.cfg.DialTimeout}
+	c, err := nd.DialContext(d.ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("dial data connection: %w", err)
+	}
+	w := d.set.watch(c, d.cfg.OpTimeout)
+	if d.tlsConf == nil {
+		return w, nil
+	}
+	// The handshake happens on first use, as jlaffaye/ftp does it: some
+	// servers only start theirs after the transfer command.
+	return tls.Client(w, d.tlsConf), nil
+}
+
+// dialControl opens a control connection: plain TCP for none and explicit
+// (AUTH TLS comes later), TLS from the first byte for implicit.
+func dialControl(ctx context.Context, cfg Config, set *connSet, tc *tls.Config) (net.Conn, error) {
+	nd := net.Dialer{Timeout: cfg.DialTimeout}
+	c, err := nd.DialContext(ctx, "tcp", cfg.Address)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", cfg.Address, err)
+	}
+	w := set.watch(c, cfg.OpTimeout)
+	if cfg.TLS != TLSImplicit {
+		return w, nil
+	}
+	tconn := tls.Client(w, tc)
+	if err := tconn.HandshakeContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("tls handshake: %w", err)
+	}
+	return tconn, nil
+}
+
+// dialCtrl opens and logs in a control session; its data connections are
+// made by a dataDialer bound to slotCtx, which lives as long as the slot.
+func dialCtrl(ctx, slotCtx context.Context, cfg Config, set *connSet, base *tls.Config) (*ctrlSession, error) {
+	tc := newConnTLS(base)
+	conn, err := dialControl(ctx, cfg, set, tc)
+	if err != nil {
+		return nil, err
+	}
+	s := &ctrlSession{tp: textproto.NewConn(conn), tlsConf: tc}
+	s.host, _, _ = net.SplitHostPort(conn.RemoteAddr().String())
+	if err := s.login(ctx, cfg, conn); err != nil {
+		s.tp.Close()
+		return nil, err
+	}
+	s.dialer = &dataDialer{ctx: slotCtx, set: set, cfg: cfg}
+	if s.prot {
+		s.dialer.tlsConf = tc
+	}
+	return s, nil
+}
+
+func (s *ctrlSession) login(ctx context.Context, cfg Config, conn net.Conn) error {
+	if _, _, err := s.tp.ReadResponse(codeReady); err != nil {
+		return fmt.Errorf("greeting: %w", err)
+	}
+	if cfg.TLS == TLSExplicit {
+		if _, _, err := s.cmd(codeAuthOK, "AUTH TLS"); err != nil {
+			return err
+		}
+		tconn := tls.Client(conn, s.tlsConf)
+		if err := tconn.HandshakeContext(ctx); err != nil {
+			return fmt.Errorf("tls handshake: %w", err)
+		}
+		s.tp = textproto.NewConn(tconn)
+	}
+	code, _, err := s.cmd(0, "USER %s", cfg.User)
+	if err != nil {
+		return err
+	}
+	if code == codeNeedPassword {
+		if _, _, err := s.cmd(codeLoggedIn, "PASS %s", cfg.Password); err != nil {
+			return err
+		}
+	} else if code != codeLoggedIn {
+		return fmt.Errorf("user: unexpected reply %d", code)
+	}
+	if cfg.TLS != TLSNone {
+		if _, _, err := s.cmd(codeCommandOK, "PBSZ 0"); err != nil {
+			return err
+		}
+		if _, _, err := s.cmd(codeCommandOK, "PROT P"); err != nil {
+			return err
+		}
+		s.prot = true
+	}
+	if code, msg, err := s.cmd(0, "FEAT"); err != nil {
+		return err
+	} else if code == codeSystemStatus {
+		s.caps = parseFeat(msg)
+		s.caps.TLS = s.caps.TLS || cfg.TLS != TLSNone
+	}
+	if s.caps.UTF8 {
+		// Servers that are always in UTF-8 mode may refuse this; harmless.
+		if _, _, err := s.cmd(0, "OPTS UTF8 ON"); err != nil {
+			return err
+		}
+	}
+	if _, _, err := s.cmd(codeCommandOK, "TYPE I"); err != nil {
+		return err
+	}
+	return nil
+}
+
+// cmd sends one command and reads its reply. expect 0 accepts any code
+// (the caller looks at it); otherwise a reply with another code is an error
+// (a *textproto.Error). expect may be a single digit (1-5) to accept a class.
+func (s *ctrlSession) cmd(expect int, format string, args ...any) (int, string, error) {
+	line := fmt.Sprintf(format, args...)
+	if strings.ContainsAny(line, "\r\n") {
+		return 0, "", fmt.Errorf("%w: CR or LF in command", ErrBadPath)
+	}
+	if err := s.tp.PrintfLine("%s", line); err != nil {
+		return 0, "", err
+	}
+	if expect == 0 {
+		return s.tp.ReadResponse(0)
+	}
+	return s.tp.ReadResponse(expect)
+}
+
+// openData asks for a passive data connection (EPSV, else PASV) and dials
+// it. Like jlaffaye/ftp, it ignores the address in a PASV reply and uses the
+// control connection's peer, which defeats PASV bounce tricks and NAT
+// misconfiguration alike.
+func (s *ctrlSession) openData() (net.Conn, error) {
+	port := 0
+	if code, msg, err := s.cmd(0, "EPSV"); err != nil {
+		return nil, err
+	} else if code == codeExtPassive {
+		i, j := strings.Index(msg, "|||"), strings.LastIndex(msg, "|")
+		if i >= 0 && j > i+3 {
+			port, _ = strconv.Atoi(msg[i+3 : j])
+		}
+	}
+	if port == 0 {
+		_, msg, err := s.cmd(codePassive, "PASV")
+		if err != nil {
+			return nil, err
+		}
+		i, j := strings.Index(msg, "("), strings.LastIndex(msg, ")")
+		if i < 0 || j < i {
+			return nil, fmt.Errorf("bad PASV reply %q", msg)
+		}
+		f := strings.Split(msg[i+1:j], ",")
+		if len(f) != 6 {
+			return nil, fmt.Errorf("bad PASV reply %q", msg)
+		}
+		hi, err1 := strconv.Atoi(strings.TrimSpace(f[4]))
+		lo, err2 := strconv.Atoi(strings.TrimSpace(f[5]))
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("bad PASV reply %q", msg)
+		}
+		port = hi<<8 | lo
+	}
+	return s.dialer.dial(net.JoinHostPort(s.host, strconv.Itoa(port)))
+}
+
+// mlsd lists dir with MLSD over our own data connection, keeping every fact.
+func (s *ctrlSession) mlsd(dir string) ([]Entry, error) {
+	dc, err := s.openData()
+	if err != nil {
+		return nil, err
+	}
+	defer dc.Close()
+	if _, _, err := s.cmd(1, "MLSD %s", dir); err != nil {
+		return nil, err
+	}
+	var out []Entry
+	sc := bufio.NewScanner(dc)
+	sc.Buffer(make([]byte, 0, 4096), 64*1024)
+	for sc.Scan() {
+		e, ok := parseMLSx(sc.Text())
+		if ok {
+			out = append(out, e)
+		}
+	}
+	readErr := sc.Err()
+	dc.Close()
+	if _, _, err := s.tp.ReadResponse(2); err != nil {
+		return nil, err
+	}
+	if readErr != nil {
+		return nil, fmt.Errorf("read listing: %w", readErr)
+	}
+	return out, nil
+}
+
+// mlst returns the facts of one path (RFC 3659 section 7).
+func (s *ctrlSession) mlst(p string) (Entry, error) {
+	_, msg, err := s.cmd(codeFileActionOK, "MLST %s", p)
+	if err != nil {
+		return Entry{}, err
+	}
+	for _, line := range strings.Split(msg, "\n") {
+		if e, ok := parseMLSx(strings.TrimLeft(line, " ")); ok && strings.Contains(line, "=") {
+			e.Name = lastElem(p)
+			return e, nil
+		}
+	}
+	return Entry{}, fmt.Errorf("mlst %s: no facts in reply", p)
+}
+
+// hash asks the server for the SHA-256 of p (draft-bryan-ftpext-hash).
+func (s *ctrlSession) hash(p string) ([32]byte, error) {
+	var sum [32]byte
+	if !s.caps.HASH || !s.caps.HashSHA256 {
+		return sum, ErrNotSupported
+	}
+	if !s.hashOn {
+		if _, _, err := s.cmd(codeCommandOK, "OPTS HASH SHA-256"); err != nil {
+			return sum, err
+		}
+		s.hashOn = true
+	}
+	_, msg, err := s.cmd(codeFileStatus, "HASH %s", p)
+	if err != nil {
+		return sum, err
+	}
+	// "SHA-256 0-1234 <hex> <path>"
+	f := strings.Fields(msg)
+	if len(f) < 3 || !strings.EqualFold(f[0], "SHA-256") {
+		return sum, fmt.Errorf("hash %s: unexpected reply %q", p, msg)
+	}
+	b, err := hex.DecodeString(f[2])
+	if err != nil || len(b) != len(sum) {
+		return sum, fmt.Errorf("hash %s: unexpected reply %q", p, msg)
+	}
+	copy(sum[:], b)
+	return sum, nil
+}
+
+func (s *ctrlSession) noop() error {
+	_, _, err := s.cmd(codeCommandOK, "NOOP")
+	return err
+}
+
+func (s *ctrlSession) close() {
+	s.tp.Close()
+}

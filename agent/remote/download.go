@@ -1,0 +1,151 @@
+package remote
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// DownloadResult describes a completed download.
+type DownloadResult struct {
+	// Entry is the remote file as it was listed before the transfer.
+	Entry
+	// SHA256 is the hash of the bytes received (now at the local path).
+	SHA256 [32]byte
+	// Verified says how the transfer was checked.
+	Verified string
+}
+
+// Download fetches remotePath into localPath without a reader ever seeing
+// a partial file: the bytes go to a temporary (TempPrefix) file in the
+// target directory (created as needed) while SHA-256 is computed, are
+// checked against the server's size and HASH where offered, synced to
+// disk, given the remote modification time and renamed into place.
+//
+// A remote file that changes during the transfer fails with ErrVerify.
+// progress, if not nil, is called from the calling goroutine with the
+// number of bytes received so far.
+func (p *Pool) Download(ctx context.Context, remotePath, localPath string, progress func(int64)) (DownloadResult, error) {
+	if err := checkPath(remotePath); err != nil {
+		return DownloadResult{}, err
+	}
+	dir := filepath.Dir(localPath)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return DownloadResult{}, local(fmt.Errorf("download: %w", err))
+	}
+	tmp, err := os.CreateTemp(dir, TempPrefix+"*")
+	if err != nil {
+		return DownloadResult{}, local(fmt.Errorf("download: %w", err))
+	}
+	placed := false
+	defer func() {
+		if !placed {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	var res DownloadResult
+	err = p.do(ctx, func(s *slot) error {
+		var err error
+		res, err = p.download(ctx, s, remotePath, tmp, progress)
+		return err
+	})
+	if err != nil {
+		return DownloadResult{}, opError("download", remotePath, err)
+	}
+	if err := finishLocal(tmp, localPath, res.ModTime); err != nil {
+		return DownloadResult{}, local(fmt.Errorf("download %s: %w", remotePath, err))
+	}
+	placed = true
+	return res, nil
+}
+
+func (p *Pool) download(ctx context.Context, s *slot, remote string, tmp *os.File, progress func(int64)) (DownloadResult, error) {
+	ctl, err := p.control(ctx, s)
+	if err != nil {
+		return DownloadResult{}, err
+	}
+	var res DownloadResult
+	if res.Entry, err = p.stat(ctx, s, remote); err != nil {
+		return res, err
+	}
+	if res.Dir {
+		return res, ErrNotFile
+	}
+	resp, err := s.ftp.Retr(remote)
+	if err != nil {
+		return res, err
+	}
+	h := sha256.New()
+	w := &progressWriter{w: io.MultiWriter(tmp, h), progress: progress}
+	n, copyErr := io.Copy(w, resp)
+	closeErr := resp.Close()
+	switch {
+	case w.err != nil:
+		return res, local(w.err)
+	case copyErr != nil:
+		return res, copyErr
+	case closeErr != nil:
+		return res, closeErr
+	}
+	copy(res.SHA256[:], h.Sum(nil))
+	res.Verified = VerifiedNone
+	if ctl.caps.MLSD || ctl.caps.SIZE {
+		if n != res.Size {
+			return res, fmt.Errorf("%w: received %d bytes, listed size %d", ErrVerify, n, res.Size)
+		}
+		res.Verified = VerifiedSize
+	}
+	res.Size = n
+	if ctl.caps.HASH && ctl.caps.HashSHA256 {
+		sum, err := ctl.hash(remote)
+		if err != nil {
+			return res, err
+		}
+		if sum != res.SHA256 {
+			return res, fmt.Errorf("%w: server hash %x, received %x", ErrVerify, sum, res.SHA256)
+		}
+		res.Verified = VerifiedHash
+	}
+	return res, nil
+}
+
+// finishLocal makes the temporary durable and moves it into place.
+func finishLocal(tmp *os.File, dst string, mtime time.Time) error {
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if !mtime.IsZero() {
+		if err := os.Chtimes(tmp.Name(), mtime, mtime); err != nil {
+			return err
+		}
+	}
+	return os.Rename(tmp.Name(), dst)
+}
+
+// progressWriter reports progress and remembers local write errors, so
+// that they are not mistaken for network errors.
+type progressWriter struct {
+	w        io.Writer
+	done     int64
+	progress func(int64)
+	err      error
+}
+
+func (w *progressWriter) Write(b []byte) (int, error) {
+	n, err := w.w.Write(b)
+	w.done += int64(n)
+	if err != nil {
+		w.err = err
+	} else if w.progress != nil {
+		w.progress(w.done)
+	}
+	return n, err
+}

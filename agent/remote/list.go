@@ -1,0 +1,236 @@
+package remote
+
+import (
+	"context"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jlaffaye/ftp"
+)
+
+// TempPrefix starts the name of every temporary file this package creates,
+// remote and local. Walk never reports such names.
+const TempPrefix = ".syncagent-"
+
+// IsTemp reports whether name (a base name) is one of our temporaries.
+func IsTemp(name string) bool { return strings.HasPrefix(name, TempPrefix) }
+
+// Entry is one remote file or directory.
+type Entry struct {
+	// Name is the base name.
+	Name string
+	Dir  bool
+	Size int64
+	// ModTime is the modification time in UTC; zero when the server gave none.
+	ModTime time.Time
+	// ID is the server's MLSD "unique" fact (stable across renames on most
+	// servers); empty when the server does not offer it.
+	ID string
+}
+
+// parseMLSx parses one MLSD line or MLST fact line ("facts SP name"). It
+// reports false for lines that are not a file or a directory (cdir, pdir,
+// links and other OS-specific types).
+func parseMLSx(line string) (Entry, bool) {
+	facts, name, ok := strings.Cut(line, " ")
+	if !ok || name == "" {
+		return Entry{}, false
+	}
+	e := Entry{Name: name}
+	kind := ""
+	for _, f := range strings.Split(facts, ";") {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(k) {
+		case "type":
+			kind = strings.ToLower(v)
+		case "size":
+			e.Size, _ = strconv.ParseInt(v, 10, 64)
+		case "modify":
+			e.ModTime = parseMLSTime(v)
+		case "unique":
+			e.ID = v
+		}
+	}
+	switch kind {
+	case "file":
+	case "dir":
+		e.Dir = true
+		e.Size = 0
+	default:
+		return Entry{}, false
+	}
+	return e, true
+}
+
+// parseMLSTime parses YYYYMMDDHHMMSS[.sss] (RFC 3659 section 2.3), in UTC.
+func parseMLSTime(v string) time.Time {
+	layout := "20060102150405"
+	if i := strings.IndexByte(v, '.'); i >= 0 {
+		layout += "." + strings.Repeat("0", len(v)-i-1)
+	}
+	t, err := time.ParseInLocation(layout, v, time.UTC)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// validName rejects names a server should never send in a listing and
+// that would escape the listed directory if trusted.
+func validName(n string) bool {
+	return n != "" && n != "." && n != ".." && !strings.ContainsAny(n, "/\x00")
+}
+
+// List returns the files and directories in dir (MLSD when the server
+// offers it, else LIST), without "." and "..".
+func (p *Pool) List(ctx context.Context, dir string) ([]Entry, error) {
+	if err := checkPath(dir); err != nil {
+		return nil, err
+	}
+	var out []Entry
+	err := p.do(ctx, func(s *slot) error {
+		var err error
+		out, err = p.list(ctx, s, dir)
+		return err
+	})
+	if err != nil {
+		return nil, opError("list", dir, err)
+	}
+	return out, nil
+}
+
+func (p *Pool) list(ctx context.Context, s *slot, dir string) ([]Entry, error) {
+	ctl, err := p.control(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	if ctl.caps.MLSD {
+		all, err := ctl.mlsd(dir)
+		if err != nil {
+			return nil, err
+		}
+		out := all[:0]
+		for _, e := range all {
+			if validName(e.Name) {
+				out = append(out, e)
+			}
+		}
+		return out, nil
+	}
+	raw, err := s.ftp.List(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entry, 0, len(raw))
+	for _, e := range raw {
+		if !validName(e.Name) || (e.Type != ftp.EntryTypeFile && e.Type != ftp.EntryTypeFolder) {
+			continue
+		}
+		out = append(out, Entry{
+			Name: e.Name, Dir: e.Type == ftp.EntryTypeFolder,
+			Size: int64(e.Size), ModTime: e.Time.UTC(),
+		})
+	}
+	return out, nil
+}
+
+// Walk lists the tree under root, spreading directories over the pool's
+// connections, and returns every entry keyed by its slash path relative to
+// root. Our temporaries are never included. skip (may be nil) is asked
+// about every other entry; a skipped directory is not descended into. Any
+// directory that cannot be listed fails the whole walk: a partial tree
+// would look like deletions to the caller.
+//
+// skip is called from one goroutine at a time.
+func (p *Pool) Walk(ctx context.Context, root string, skip func(rel string, e Entry) bool) (map[string]Entry, error) {
+	if err := checkPath(root); err != nil {
+		return nil, err
+	}
+	return p.walk(ctx, root, skip, false)
+}
+
+func (p *Pool) walk(ctx context.Context, root string, skip func(string, Entry) bool, keepTemps bool) (map[string]Entry, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w := &walker{p: p, root: root, skip: skip, keepTemps: keepTemps, out: make(map[string]Entry), cancel: cancel}
+	w.cond = sync.NewCond(&w.mu)
+	w.queue = []string{""}
+	var wg sync.WaitGroup
+	for range p.cfg.Connections {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.work(ctx)
+		}()
+	}
+	wg.Wait()
+	if w.err != nil {
+		return nil, w.err
+	}
+	return w.out, nil
+}
+
+// walker is the shared state of one Walk: a queue of directories still to
+// list (relative paths), the number being listed, and the result.
+type walker struct {
+	p         *Pool
+	root      string
+	skip      func(string, Entry) bool
+	keepTemps bool
+	cancel    context.CancelFunc
+
+	mu     sync.Mutex
+	cond   *sync.Cond
+	queue  []string
+	active int
+	out    map[string]Entry
+	err    error
+}
+
+func (w *walker) work(ctx context.Context) {
+	for {
+		w.mu.Lock()
+		for len(w.queue) == 0 && w.active > 0 && w.err == nil {
+			w.cond.Wait()
+		}
+		if w.err != nil || len(w.queue) == 0 {
+			w.mu.Unlock()
+			w.cond.Broadcast()
+			return
+		}
+		rel := w.queue[len(w.queue)-1]
+		w.queue = w.queue[:len(w.queue)-1]
+		w.active++
+		w.mu.Unlock()
+
+		entries, err := w.p.List(ctx, path.Join(w.root, rel))
+
+		w.mu.Lock()
+		w.active--
+		if err != nil && w.err == nil {
+			w.err = err
+			w.cancel()
+		}
+		for _, e := range entries {
+			if IsTemp(e.Name) && !w.keepTemps {
+				continue
+			}
+			r := path.Join(rel, e.Name)
+			if w.skip != nil && w.skip(r, e) {
+				continue
+			}
+			w.out[r] = e
+			if e.Dir {
+				w.queue = append(w.queue, r)
+			}
+		}
+		w.mu.Unlock()
+		w.cond.Broadcast()
+	}
+}

@@ -1,0 +1,279 @@
+package remote
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path"
+	"strings"
+	"time"
+)
+
+// Verification methods reported in UploadResult and DownloadResult.
+const (
+	VerifiedHash = "hash" // the server's SHA-256 matched ours
+	VerifiedSize = "size" // only the size could be compared
+	VerifiedNone = "none" // the server offers neither
+)
+
+// UploadResult describes a completed upload.
+type UploadResult struct {
+	// Entry is the remote file after the upload (size, modification time
+	// and unique ID as the server reports them).
+	Entry
+	// SHA256 is the hash of the bytes uploaded.
+	SHA256 [32]byte
+	// Verified says how the upload was checked before it was put in place.
+	Verified string
+	// Resumed is how many bytes an earlier, interrupted call had already
+	// sent and this one did not send again.
+	Resumed int64
+}
+
+// resumeState remembers the temporary of an interrupted upload so that
+// the next call for the same path and unchanged source can continue it.
+type resumeState struct {
+	temp  string
+	size  int64
+	mtime time.Time
+	src   os.FileInfo
+}
+
+func (p *Pool) takeResume(remote string, fi os.FileInfo) (resumeState, bool) {
+	p.resumeMu.Lock()
+	defer p.resumeMu.Unlock()
+	rs, ok := p.resumes[remote]
+	delete(p.resumes, remote)
+	if !ok || rs.size != fi.Size() || !rs.mtime.Equal(fi.ModTime()) || !os.SameFile(rs.src, fi) {
+		return resumeState{}, false
+	}
+	return rs, true
+}
+
+func (p *Pool) keepResume(remote string, rs resumeState) {
+	p.resumeMu.Lock()
+	p.resumes[remote] = rs
+	p.resumeMu.Unlock()
+}
+
+func (p *Pool) resumeTemps() map[string]bool {
+	p.resumeMu.Lock()
+	defer p.resumeMu.Unlock()
+	m := make(map[string]bool, len(p.resumes))
+	for _, rs := range p.resumes {
+		m[rs.temp] = true
+	}
+	return m
+}
+
+// tempName returns a fresh temporary name in dir.
+func tempName(dir string) string {
+	return path.Join(dir, TempPrefix+strings.ToLower(rand.Text()[:16]))
+}
+
+// Upload sends the local file to remotePath without a reader ever seeing a
+// partial file: the bytes go to a temporary name in the target directory
+// (whose parents are created as needed) while SHA-256 is computed; the
+// temporary is verified (HASH where offered, else SIZE), given the local
+// modification time (MFMT where offered) and renamed into place.
+//
+// If the local file changes while it is read, nothing is put in place and
+// the error is ErrSourceChanged. If the connection dies mid-transfer, the
+// error is transient and the temporary is remembered: the next Upload of
+// the same unchanged file to the same path continues it with REST where
+// the server supports that and kept the partial file (syncserver discards
+// aborted uploads by design, so there the next call starts over).
+//
+// progress, if not nil, is called from the calling goroutine with the
+// number of bytes of the file done so far.
+func (p *Pool) Upload(ctx context.Context, localPath, remotePath string, progress func(int64)) (UploadResult, error) {
+	if err := checkPath(remotePath); err != nil {
+		return UploadResult{}, err
+	}
+	f, err := os.Open(localPath)
+	if err != nil {
+		return UploadResult{}, local(fmt.Errorf("upload: %w", err))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return UploadResult{}, local(fmt.Errorf("upload: %w", err))
+	}
+	if !fi.Mode().IsRegular() {
+		return UploadResult{}, local(fmt.Errorf("upload %s: %w", localPath, ErrNotFile))
+	}
+	var res UploadResult
+	err = p.do(ctx, func(s *slot) error {
+		var err error
+		res, err = p.upload(ctx, s, f, localPath, fi, remotePath, progress)
+		return err
+	})
+	if err != nil {
+		return UploadResult{}, opError("upload", remotePath, err)
+	}
+	return res, nil
+}
+
+func (p *Pool) upload(ctx context.Context, s *slot, f *os.File, localPath string, fi os.FileInfo, remote string, progress func(int64)) (UploadResult, error) {
+	ctl, err := p.control(ctx, s)
+	if err != nil {
+		return UploadResult{}, err
+	}
+	caps := ctl.caps
+	size := fi.Size()
+	rs, ok := p.takeResume(remote, fi)
+	if !ok {
+		rs = resumeState{temp: tempName(path.Dir(remote)), size: size, mtime: fi.ModTime(), src: fi}
+	}
+	var offset int64
+	if ok && caps.REST {
+		if n, err := s.ftp.FileSize(rs.temp); err == nil && n > 0 && n <= size {
+			offset = n
+		}
+	}
+	h := sha256.New()
+	if offset > 0 {
+		if n, err := io.Copy(h, io.NewSectionReader(f, 0, offset)); err != nil || n != offset {
+			return UploadResult{}, local(fmt.Errorf("read %s: short read of resumed prefix (%w)", localPath, err))
+		}
+	}
+	src := &hashingReader{r: io.NewSectionReader(f, offset, size-offset), h: h, done: offset, progress: progress}
+	// Remember the temporary before sending: if the connection dies, the
+	// next call can resume it.
+	p.keepResume(remote, rs)
+	err = s.ftp.StorFrom(rs.temp, src, uint64(offset))
+	if err != nil && offset == 0 && src.done == 0 && permanentReply(err) {
+		// Most likely the directory does not exist yet.
+		if merr := p.mkdirAll(s, path.Dir(remote)); merr != nil {
+			return UploadResult{}, merr
+		}
+		err = s.ftp.StorFrom(rs.temp, src, 0)
+	}
+	if err != nil {
+		if src.localErr != nil || !IsTransient(err) {
+			p.forgetResume(remote)
+			p.discard(s, rs.temp)
+		}
+		return UploadResult{}, err
+	}
+	// From here the temporary is complete: no more resuming.
+	p.forgetResume(remote)
+	if src.done != size || changed(localPath, fi) {
+		p.discard(s, rs.temp)
+		return UploadResult{}, ErrSourceChanged
+	}
+	res := UploadResult{Resumed: offset}
+	copy(res.SHA256[:], h.Sum(nil))
+	if res.Verified, err = p.verify(s, ctl, rs.temp, size, res.SHA256); err != nil {
+		p.discard(s, rs.temp)
+		return UploadResult{}, err
+	}
+	if caps.MFMT {
+		if err := s.ftp.SetTime(rs.temp, fi.ModTime()); err != nil {
+			if !permanentReply(err) {
+				return UploadResult{}, err
+			}
+			p.log.Warn("cannot set remote modification time", "path", remote, "err", err)
+		}
+	}
+	if err := p.replace(s, rs.temp, remote); err != nil {
+		p.discard(s, rs.temp)
+		return UploadResult{}, err
+	}
+	if res.Entry, err = p.stat(ctx, s, remote); err != nil {
+		return UploadResult{}, err
+	}
+	return res, nil
+}
+
+func (p *Pool) forgetResume(remote string) {
+	p.resumeMu.Lock()
+	delete(p.resumes, remote)
+	p.resumeMu.Unlock()
+}
+
+// discard deletes a temporary after a failure; it is best effort, since
+// CleanTemps catches what is left.
+func (p *Pool) discard(s *slot, temp string) {
+	if err := s.ftp.Delete(temp); err != nil && ReplyCode(err) != 550 {
+		p.log.Debug("cannot remove temporary", "path", temp, "err", err)
+	}
+}
+
+// verify compares the remote temporary with what was sent.
+func (p *Pool) verify(s *slot, ctl *ctrlSession, temp string, size int64, sum [32]byte) (string, error) {
+	if ctl.caps.HASH && ctl.caps.HashSHA256 {
+		got, err := ctl.hash(temp)
+		if err != nil {
+			return "", err
+		}
+		if got != sum {
+			return "", fmt.Errorf("%w: server hash %x, sent %x", ErrVerify, got, sum)
+		}
+		return VerifiedHash, nil
+	}
+	if ctl.caps.SIZE {
+		n, err := s.ftp.FileSize(temp)
+		if err != nil {
+			return "", err
+		}
+		if n != size {
+			return "", fmt.Errorf("%w: server size %d, sent %d", ErrVerify, n, size)
+		}
+		return VerifiedSize, nil
+	}
+	return VerifiedNone, nil
+}
+
+// replace renames temp onto target. Servers that refuse to rename over an
+// existing file get the target deleted first (not atomic, but the only way
+// there).
+func (p *Pool) replace(s *slot, temp, target string) error {
+	err := s.ftp.Rename(temp, target)
+	if err == nil || !permanentReply(err) {
+		return err
+	}
+	if _, serr := s.ftp.FileSize(target); serr != nil {
+		return err
+	}
+	if derr := s.ftp.Delete(target); derr != nil {
+		return err
+	}
+	return s.ftp.Rename(temp, target)
+}
+
+// changed reports whether the file at name is no longer the one described
+// by before (replaced, resized or modified).
+func changed(name string, before os.FileInfo) bool {
+	now, err := os.Stat(name)
+	return err != nil || !os.SameFile(before, now) || now.Size() != before.Size() || !now.ModTime().Equal(before.ModTime())
+}
+
+// hashingReader feeds what it reads into a hash and reports progress.
+type hashingReader struct {
+	r        io.Reader
+	h        hash.Hash
+	done     int64
+	progress func(int64)
+	localErr error
+}
+
+func (r *hashingReader) Read(b []byte) (int, error) {
+	n, err := r.r.Read(b)
+	if n > 0 {
+		r.h.Write(b[:n])
+		r.done += int64(n)
+		if r.progress != nil {
+			r.progress(r.done)
+		}
+	}
+	if err != nil && err != io.EOF {
+		r.localErr = err
+		err = local(err)
+	}
+	return n, err
+}
