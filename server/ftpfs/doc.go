@@ -12,7 +12,12 @@
 // renamed into place by Upload.Commit, so a reader never sees half a file and
 // an aborted upload leaves the previous version intact.
 //
-// The package does not speak FTP, keep old versions, or decide reply codes:
-// package server does, mapping this package's sentinel errors (ErrNotExist,
-// ErrNoSpace, ...) to replies.
+// With Options.Versions set, every regular file that is replaced or deleted
+// is first moved (or hard-linked) into that version store, with the same
+// descriptor-relative care as uploads; package versions owns the store's
+// layout, trimming and pruning.
+//
+// The package does not speak FTP or decide reply codes: package server
+// does, mapping this package's sentinel errors (ErrNotExist, ErrNoSpace,
+// ...) to replies.
 package ftpfs

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/syncagent/syncagent/server/versions"
 )
 
 // dataDir is the server's private directory at the storage root, outside
@@ -25,6 +27,13 @@ type Options struct {
 	// place. It must be on the same file system as the home and outside it.
 	// If empty, ROOT/.syncserver/tmp is used.
 	TempDir string
+	// Versions, when set, keeps the previous content of every regular file
+	// that is replaced (Upload.Commit, Rename over it) or deleted (Remove,
+	// RemoveDir of a tree) in this store, and lets RemoveDir remove
+	// non-empty directories. It must be on the same file system as the
+	// home: versions are kept by rename or hard link, never by copy. Nil
+	// disables versions.
+	Versions *versions.Store
 }
 
 // FS is one user's jailed view of its home directory: virtual path "/" is
@@ -37,6 +46,8 @@ type FS struct {
 	homeDir  string // absolute OS path of the home
 	tmpDir   string // absolute OS path of the temp directory
 	readOnly bool
+	versions *versions.Store // nil: no versions
+	homeName string          // the home relative to the storage root, the store's key
 
 	mu      sync.Mutex
 	uploads map[*Upload]struct{}
@@ -67,6 +78,8 @@ func Open(root, home string, opt Options) (*FS, error) {
 	f := &FS{
 		homeDir:  filepath.Join(rootDir, home),
 		readOnly: opt.ReadOnly,
+		versions: opt.Versions,
+		homeName: filepath.Clean(home),
 		uploads:  make(map[*Upload]struct{}),
 	}
 	// Through the storage Root, so a home that is a symlink out of the
@@ -241,7 +254,8 @@ func (f *FS) Mkdir(vpath string) error {
 }
 
 // Remove deletes the file (or symbolic link) vpath; a directory gives
-// ErrIsDir.
+// ErrIsDir. With versions enabled a regular file is not deleted but moved
+// into the version store.
 func (f *FS) Remove(vpath string) error {
 	clean, rel, err := f.mutating(vpath)
 	if err == nil && rel == "." {
@@ -258,13 +272,17 @@ func (f *FS) Remove(vpath string) error {
 		err = ErrIsDir
 	}
 	if err == nil {
-		err = f.home.Remove(rel)
+		err = f.removeFile(rel, clean)
 	}
 	return pathErr("delete", clean, err)
 }
 
-// RemoveDir deletes the empty directory vpath. A non-empty directory gives
-// ErrNotEmpty, a file or a symbolic link ErrNotDir, the home ErrPermission.
+// RemoveDir deletes the directory vpath. Without versions the directory
+// must be empty (RFC 959's RMD) and a non-empty one gives ErrNotEmpty; with
+// versions enabled a non-empty directory is removed with everything below
+// it, each regular file kept as a version first (if that fails midway, what
+// was removed by then is in the store and the rest stays in place). A file
+// or a symbolic link gives ErrNotDir, the home ErrPermission.
 func (f *FS) RemoveDir(vpath string) error {
 	clean, rel, err := f.mutating(vpath)
 	if err == nil && rel == "." {
@@ -279,13 +297,17 @@ func (f *FS) RemoveDir(vpath string) error {
 	}
 	if err == nil {
 		err = f.home.Remove(rel)
+		if err != nil && f.versions != nil && errors.Is(classify(err), ErrExist) {
+			err = f.removeTree(rel, clean, 0)
+		}
 	}
 	return pathErr("rmdir", clean, err)
 }
 
 // Rename moves the file or directory from to the path to, replacing an
 // existing file at to (an existing directory at to must be empty, as with
-// rename(2)). Neither may be the home itself.
+// rename(2)). Neither may be the home itself. With versions enabled a
+// regular file replaced at to is kept as a version first.
 func (f *FS) Rename(from, to string) error {
 	cfrom, rfrom, err := f.mutating(from)
 	if err != nil {
@@ -310,9 +332,17 @@ func (f *FS) Rename(from, to string) error {
 	if strings.HasPrefix(cto, cfrom+"/") {
 		return pathErr("rename", cto, ErrInvalidPath)
 	}
+	var k *kept
+	if cfrom != cto {
+		if k, err = f.keepOld(rto, cto, false); err != nil {
+			return pathErr("rename", cto, err)
+		}
+	}
 	if err := f.home.Rename(rfrom, rto); err != nil {
+		k.undo()
 		return pathErr("rename", cto, err)
 	}
+	k.commit()
 	return nil
 }
 

@@ -3,34 +3,47 @@
 package ftpfs
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/syncagent/syncagent/server/versions"
 )
+
+// checkParents checks, through the home Root, that every directory on the
+// way to rel is a real directory (not a symbolic link or junction) inside
+// the home.
+func (f *FS) checkParents(rel string) error {
+	dir := filepath.Dir(rel)
+	if dir == "." {
+		return nil
+	}
+	parts := strings.Split(dir, string(filepath.Separator))
+	for i := range parts {
+		st, err := f.home.Lstat(filepath.Join(parts[:i+1]...))
+		if err != nil {
+			return err
+		}
+		if st.Mode().Type() != fs.ModeDir {
+			return ErrPermission
+		}
+	}
+	return nil
+}
 
 // moveInto moves the temporary file tmpName to rel inside the home.
 //
 // The temp directory and the home are different os.Roots, and os.Root has
-// no cross-root rename, so this renames by OS path after checking, through
-// the home Root, that every directory on the way is a real directory (not a
-// symbolic link or junction) inside the home. FTP users cannot create links,
-// so only a local user who swaps a checked directory for a link between the
-// check and the rename could redirect the file; Linux builds close that
-// window with renameat(2) on directory descriptors.
+// no cross-root rename, so this renames by OS path after checkParents.
+// FTP users cannot create links, so only a local user who swaps a checked
+// directory for a link between the check and the rename could redirect the
+// file; Linux builds close that window with renameat(2) on directory
+// descriptors.
 func (f *FS) moveInto(tmpName, rel string, noReplace bool) error {
-	dir := filepath.Dir(rel)
-	if dir != "." {
-		parts := strings.Split(dir, string(filepath.Separator))
-		for i := range parts {
-			st, err := f.home.Lstat(filepath.Join(parts[:i+1]...))
-			if err != nil {
-				return err
-			}
-			if st.Mode().Type() != fs.ModeDir {
-				return ErrPermission
-			}
-		}
+	if err := f.checkParents(rel); err != nil {
+		return err
 	}
 	src := filepath.Join(f.tmpDir, tmpName)
 	dst := filepath.Join(f.homeDir, rel)
@@ -41,4 +54,33 @@ func (f *FS) moveInto(tmpName, rel string, noReplace bool) error {
 		return err
 	}
 	return os.Remove(src)
+}
+
+// stash puts the file at rel into the version slot by OS path, after
+// checkParents (the same window as moveInto applies). With link set it
+// tries a hard link first, leaving the file in place, and falls back to a
+// rename; linked reports which happened.
+func (f *FS) stash(rel string, slot *versions.Slot, link bool) (linked bool, err error) {
+	if err := f.checkParents(rel); err != nil {
+		return false, err
+	}
+	src := filepath.Join(f.homeDir, rel)
+	if link {
+		err := os.Link(src, slot.Path)
+		if err == nil {
+			return true, nil
+		}
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrExist) {
+			return false, err
+		}
+	}
+	return false, os.Rename(src, slot.Path)
+}
+
+// unstash moves a stashed file back from the slot to rel.
+func (f *FS) unstash(rel string, slot *versions.Slot) error {
+	if err := f.checkParents(rel); err != nil {
+		return err
+	}
+	return os.Rename(slot.Path, filepath.Join(f.homeDir, rel))
 }

@@ -222,7 +222,9 @@ func (u *Upload) Name() string {
 
 // Commit makes the upload durable (fsync) and renames it into place
 // atomically, replacing an existing file (for CreateUnique, never replacing
-// anything). After Commit, or after it fails, the Upload is finished and the
+// anything). With versions enabled the replaced file is kept as a version
+// first, by hard link where the file system allows it, so readers still see
+// the old content or the new, never nothing. After Commit, or after it fails, the Upload is finished and the
 // temporary file is gone.
 func (u *Upload) Commit() error {
 	u.mu.Lock()
@@ -253,7 +255,16 @@ func (u *Upload) place() error {
 		if err := f.checkTarget(u.rel); err != nil {
 			return err
 		}
-		return f.moveInto(u.tmpName, u.rel, false)
+		k, err := f.keepOld(u.rel, u.name, false)
+		if err != nil {
+			return err
+		}
+		if err := f.moveInto(u.tmpName, u.rel, false); err != nil {
+			k.undo()
+			return err
+		}
+		k.commit()
+		return nil
 	}
 	for i := 1; ; i++ {
 		err := f.moveInto(u.tmpName, u.rel, true)
