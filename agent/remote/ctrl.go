@@ -119,7 +119,7 @@ func (s *ctrlSession) login(ctx context.Context, cfg Config, conn net.Conn) erro
 		}
 		s.tp = textproto.NewConn(tconn)
 	}
-	code, _, err := s.cmd(0, "USER %s", cfg.User)
+	code, msg, err := s.cmd(0, "USER %s", cfg.User)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (s *ctrlSession) login(ctx context.Context, cfg Config, conn net.Conn) erro
 			return err
 		}
 	} else if code != codeLoggedIn {
-		return fmt.Errorf("user: unexpected reply %d", code)
+		return &textproto.Error{Code: code, Msg: msg}
 	}
 	if cfg.TLS != TLSNone {
 		if _, _, err := s.cmd(codeCommandOK, "PBSZ 0"); err != nil {

@@ -6,7 +6,7 @@
 // Transfers and plain LIST go through github.com/jlaffaye/ftp. Because that
 // library cannot send custom commands and drops the MLSD "unique" fact, each
 // pooled connection also has a small net/textproto control session of its
-// own (dialled on first use) for FEAT, HASH, MLSD and MLST. Every byte on
+// own for FEAT, HASH, MLSD and MLST. Every byte on
 // either goes through a net.Conn wrapper that applies an idle deadline
 // (Config.OpTimeout) to each read and write and that the pool can close from
 // outside, so a server that stops answering, or a cancelled context, fails

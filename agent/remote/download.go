@@ -51,7 +51,7 @@ func (p *Pool) Download(ctx context.Context, remotePath, localPath string, progr
 	var res DownloadResult
 	err = p.do(ctx, func(s *slot) error {
 		var err error
-		res, err = p.download(ctx, s, remotePath, tmp, progress)
+		res, err = p.download(s, remotePath, tmp, progress)
 		return err
 	})
 	if err != nil {
@@ -64,13 +64,11 @@ func (p *Pool) Download(ctx context.Context, remotePath, localPath string, progr
 	return res, nil
 }
 
-func (p *Pool) download(ctx context.Context, s *slot, remote string, tmp *os.File, progress func(int64)) (DownloadResult, error) {
-	ctl, err := p.control(ctx, s)
-	if err != nil {
-		return DownloadResult{}, err
-	}
+func (p *Pool) download(s *slot, remote string, tmp *os.File, progress func(int64)) (DownloadResult, error) {
+	ctl := s.ctl
 	var res DownloadResult
-	if res.Entry, err = p.stat(ctx, s, remote); err != nil {
+	var err error
+	if res.Entry, err = p.stat(s, remote); err != nil {
 		return res, err
 	}
 	if res.Dir {

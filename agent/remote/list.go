@@ -96,7 +96,7 @@ func (p *Pool) List(ctx context.Context, dir string) ([]Entry, error) {
 	var out []Entry
 	err := p.do(ctx, func(s *slot) error {
 		var err error
-		out, err = p.list(ctx, s, dir)
+		out, err = p.list(s, dir)
 		return err
 	})
 	if err != nil {
@@ -105,11 +105,8 @@ func (p *Pool) List(ctx context.Context, dir string) ([]Entry, error) {
 	return out, nil
 }
 
-func (p *Pool) list(ctx context.Context, s *slot, dir string) ([]Entry, error) {
-	ctl, err := p.control(ctx, s)
-	if err != nil {
-		return nil, err
-	}
+func (p *Pool) list(s *slot, dir string) ([]Entry, error) {
+	ctl := s.ctl
 	if ctl.caps.MLSD {
 		all, err := ctl.mlsd(dir)
 		if err != nil {

@@ -79,7 +79,7 @@ func (p *Pool) RemoveDir(ctx context.Context, dir string, recursive bool) error 
 	}
 	err := p.do(ctx, func(s *slot) error {
 		if recursive {
-			return p.removeTree(ctx, s, dir, 0)
+			return p.removeTree(s, dir, 0)
 		}
 		return s.ftp.RemoveDir(dir)
 	})
@@ -93,18 +93,18 @@ func (p *Pool) RemoveDir(ctx context.Context, dir string, recursive bool) error 
 // that lists a directory inside itself.
 const maxDepth = 256
 
-func (p *Pool) removeTree(ctx context.Context, s *slot, dir string, depth int) error {
+func (p *Pool) removeTree(s *slot, dir string, depth int) error {
 	if depth > maxDepth {
 		return fmt.Errorf("remove %s: tree deeper than %d", dir, maxDepth)
 	}
-	entries, err := p.list(ctx, s, dir)
+	entries, err := p.list(s, dir)
 	if err != nil {
 		return err
 	}
 	for _, e := range entries {
 		child := path.Join(dir, e.Name)
 		if e.Dir {
-			err = p.removeTree(ctx, s, child, depth+1)
+			err = p.removeTree(s, child, depth+1)
 		} else {
 			err = s.ftp.Delete(child)
 		}
@@ -166,11 +166,8 @@ func (p *Pool) Hash(ctx context.Context, file string) ([32]byte, error) {
 		return sum, err
 	}
 	err := p.do(ctx, func(s *slot) error {
-		ctl, err := p.control(ctx, s)
-		if err != nil {
-			return err
-		}
-		sum, err = ctl.hash(file)
+		var err error
+		sum, err = s.ctl.hash(file)
 		return err
 	})
 	if err != nil {
@@ -187,7 +184,7 @@ func (p *Pool) Stat(ctx context.Context, name string) (Entry, error) {
 	var e Entry
 	err := p.do(ctx, func(s *slot) error {
 		var err error
-		e, err = p.stat(ctx, s, name)
+		e, err = p.stat(s, name)
 		return err
 	})
 	if err != nil {
@@ -196,11 +193,9 @@ func (p *Pool) Stat(ctx context.Context, name string) (Entry, error) {
 	return e, nil
 }
 
-func (p *Pool) stat(ctx context.Context, s *slot, name string) (Entry, error) {
-	ctl, err := p.control(ctx, s)
-	if err != nil {
-		return Entry{}, err
-	}
+func (p *Pool) stat(s *slot, name string) (Entry, error) {
+	ctl := s.ctl
+	var err error
 	if ctl.caps.MLSD {
 		return ctl.mlst(name)
 	}

@@ -47,7 +47,7 @@ type Pool struct {
 }
 
 // slot is one pooled connection: a jlaffaye/ftp connection for transfers
-// and, dialled on first use, a control session of our own. Both share one
+// and a control session of our own for everything else. Both share one
 // connSet, so killing the slot aborts everything it has in flight.
 type slot struct {
 	ctx    context.Context // lives as long as the slot; data dials use it
@@ -190,6 +190,23 @@ func (p *Pool) dial(ctx context.Context) (*slot, error) {
 	s := &slot{ctx: sctx, cancel: cancel, set: &connSet{}}
 	stop := context.AfterFunc(ctx, s.kill)
 	defer stop()
+	// Our own session logs in first: unlike jlaffaye/ftp's Login it keeps
+	// the reply code of a refusal (530 is permanent, 421 is not).
+	ctl, err := dialCtrl(ctx, sctx, p.cfg, s.set, p.tlsBase)
+	if err != nil {
+		s.kill()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("connect: %w", ctx.Err())
+		}
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	s.ctl = ctl
+	p.mu.Lock()
+	if p.caps == nil {
+		caps := ctl.caps
+		p.caps = &caps
+	}
+	p.mu.Unlock()
 	tc := newConnTLS(p.tlsBase)
 	ctrl, err := dialControl(ctx, p.cfg, s.set, tc)
 	if err != nil {
@@ -233,26 +250,6 @@ func (p *Pool) dial(ctx context.Context) (*slot, error) {
 	return s, nil
 }
 
-// control returns the slot's own control session, dialling it if needed,
-// and records the server's capabilities the first time.
-func (p *Pool) control(ctx context.Context, s *slot) (*ctrlSession, error) {
-	if s.ctl != nil {
-		return s.ctl, nil
-	}
-	c, err := dialCtrl(ctx, s.ctx, p.cfg, s.set, p.tlsBase)
-	if err != nil {
-		return nil, err
-	}
-	s.ctl = c
-	p.mu.Lock()
-	if p.caps == nil {
-		caps := c.caps
-		p.caps = &caps
-	}
-	p.mu.Unlock()
-	return c, nil
-}
-
 // do runs fn on a borrowed connection. A cancelled context closes the
 // connection's sockets, which unblocks fn; a connection that saw an error
 // other than a plain negative reply is dropped.
@@ -287,11 +284,7 @@ func (p *Pool) Caps(ctx context.Context) (Caps, error) {
 	}
 	var caps Caps
 	err := p.do(ctx, func(s *slot) error {
-		ctl, err := p.control(ctx, s)
-		if err != nil {
-			return err
-		}
-		caps = ctl.caps
+		caps = s.ctl.caps
 		return nil
 	})
 	return caps, err

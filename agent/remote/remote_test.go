@@ -206,9 +206,10 @@ func TestOps(t *testing.T) {
 	if ReplyCode(err) != 550 || IsTransient(err) {
 		t.Errorf("delete missing = %v, want a permanent 550", err)
 	}
-	if err := p.RemoveDir(ctx, "/x", false); err == nil {
-		t.Error("non-recursive remove of a non-empty dir succeeded")
+	if err := p.RemoveDir(ctx, "/x/y/z", false); err != nil {
+		t.Fatal(err)
 	}
+	writeFile(t, filepath.Join(ts.Home(), "x", "y", "z", "deep"), []byte("data"), time.Time{})
 	if err := p.RemoveDir(ctx, "/x", true); err != nil {
 		t.Fatal(err)
 	}

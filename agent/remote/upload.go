@@ -109,7 +109,7 @@ func (p *Pool) Upload(ctx context.Context, localPath, remotePath string, progres
 	var res UploadResult
 	err = p.do(ctx, func(s *slot) error {
 		var err error
-		res, err = p.upload(ctx, s, f, localPath, fi, remotePath, progress)
+		res, err = p.upload(s, f, localPath, fi, remotePath, progress)
 		return err
 	})
 	if err != nil {
@@ -118,11 +118,8 @@ func (p *Pool) Upload(ctx context.Context, localPath, remotePath string, progres
 	return res, nil
 }
 
-func (p *Pool) upload(ctx context.Context, s *slot, f *os.File, localPath string, fi os.FileInfo, remote string, progress func(int64)) (UploadResult, error) {
-	ctl, err := p.control(ctx, s)
-	if err != nil {
-		return UploadResult{}, err
-	}
+func (p *Pool) upload(s *slot, f *os.File, localPath string, fi os.FileInfo, remote string, progress func(int64)) (UploadResult, error) {
+	ctl := s.ctl
 	caps := ctl.caps
 	size := fi.Size()
 	rs, ok := p.takeResume(remote, fi)
@@ -145,7 +142,7 @@ func (p *Pool) upload(ctx context.Context, s *slot, f *os.File, localPath string
 	// Remember the temporary before sending: if the connection dies, the
 	// next call can resume it.
 	p.keepResume(remote, rs)
-	err = s.ftp.StorFrom(rs.temp, src, uint64(offset))
+	err := s.ftp.StorFrom(rs.temp, src, uint64(offset))
 	if err != nil && offset == 0 && src.done == 0 && permanentReply(err) {
 		// Most likely the directory does not exist yet.
 		if merr := p.mkdirAll(s, path.Dir(remote)); merr != nil {
@@ -184,7 +181,7 @@ func (p *Pool) upload(ctx context.Context, s *slot, f *os.File, localPath string
 		p.discard(s, rs.temp)
 		return UploadResult{}, err
 	}
-	if res.Entry, err = p.stat(ctx, s, remote); err != nil {
+	if res.Entry, err = p.stat(s, remote); err != nil {
 		return UploadResult{}, err
 	}
 	return res, nil
