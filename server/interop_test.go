@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -146,7 +147,9 @@ func seedFile(t *testing.T, dir, rel string, data []byte) {
 
 func TestFtplibInterop(t *testing.T) {
 	py := lookTool(t, "python3")
-	ts := startServer(t, testConfig(t))
+	cfg := testConfig(t)
+	cfg.ActiveMode = true
+	ts := startServer(t, cfg)
 	home := filepath.Join(ts.Root, "alice")
 	// The seed files the script expects (SEED_* in the script).
 	seedFile(t, home, "seed/lf.txt", []byte("alpha\nbeta\n\ngamma ü\n"))
@@ -247,6 +250,28 @@ func TestCurlInterop(t *testing.T) {
 	}
 	mustRun(t, nil, curl, curlArgs("-T", filepath.Join(local, "up.bin"), base+"up.bin")...)
 
+	// Resume an interrupted upload: curl asks SIZE, then sends the rest
+	// with APPE.
+	seedFile(t, home, "resume.bin", data[:70001])
+	mustRun(t, nil, curl, curlArgs("-C", "-", "-T", filepath.Join(local, "up.bin"), base+"resume.bin")...)
+	if got, _ := os.ReadFile(filepath.Join(home, "resume.bin")); !bytes.Equal(got, data) {
+		t.Fatalf("resumed upload differs (%d bytes)", len(got))
+	}
+	// Each way curl walks to a file: CWD per part, one CWD, none.
+	for _, method := range []string{"multicwd", "singlecwd", "nocwd"} {
+		out := filepath.Join(local, method+".bin")
+		mustRun(t, nil, curl, curlArgs("--ftp-method", method, "-o", out, base+"new/deep%20dir/%C3%BC.bin")...)
+		if got, _ := os.ReadFile(out); !bytes.Equal(got, data) {
+			t.Fatalf("download with --ftp-method %s differs (%d bytes)", method, len(got))
+		}
+	}
+	// Commands around a transfer (-Q), as scripts use to rename after upload.
+	mustRun(t, nil, curl, curlArgs("-Q", "-RNFR up.bin", "-Q", "-RNTO moved.bin", "-T", filepath.Join(local, "tail.txt"), base+"up.bin")...)
+	if got, _ := os.ReadFile(filepath.Join(home, "moved.bin")); string(got) != "tail" {
+		t.Fatalf("-Q RNFR/RNTO after upload: moved.bin = %q", got)
+	}
+	mustRun(t, nil, curl, curlArgs("-T", filepath.Join(local, "up.bin"), base+"up.bin")...)
+
 	// Download.
 	down := filepath.Join(local, "down.bin")
 	mustRun(t, nil, curl, curlArgs("-o", down, base+"new/deep%20dir/%C3%BC.bin")...)
@@ -267,7 +292,7 @@ func TestCurlInterop(t *testing.T) {
 		t.Fatalf("LIST output:\n%s", list)
 	}
 	names := mustRun(t, nil, curl, curlArgs("--list-only", base)...)
-	if got := strings.Fields(names); len(got) != 2 || got[0] != "new" && got[1] != "new" {
+	if got := strings.Fields(names); !slices.Contains(got, "new") || !slices.Contains(got, "up.bin") || !slices.Contains(got, "moved.bin") {
 		t.Fatalf("NLST output:\n%s", names)
 	}
 	// A missing file is an error, with the server's 550 passed on.
@@ -387,7 +412,7 @@ func lftpQuote(s string) string {
 func TestLftpMirror(t *testing.T) {
 	lftp := lookTool(t, "lftp")
 	ts := startServer(t, testConfig(t))
-	testLftpMirror(t, lftp, ts, "set ftp:ssl-allow no")
+	testLftpMirror(t, lftp, ts, "set ftp:ssl-allow no; set ftp:prefer-epsv yes")
 }
 
 func TestLftpMirrorTLS(t *testing.T) {
@@ -410,6 +435,11 @@ func testLftpMirror(t *testing.T, lftp string, ts *testServer, settings string) 
 	back := filepath.Join(t.TempDir(), "back")
 	lftpRun(t, lftp, settings, open+"; mirror --parallel=4 /up "+lftpQuote(back))
 	sameTree(t, "local copy after mirror", src, back)
+
+	// The same from LIST output (ls -l lines) instead of MLSD.
+	back = filepath.Join(t.TempDir(), "back")
+	lftpRun(t, lftp, settings+"; set ftp:use-mlsd no", open+"; mirror --parallel=4 /up "+lftpQuote(back))
+	sameTree(t, "local copy after mirror from LIST", src, back)
 
 	// A second upload finds nothing to do: the server kept the sizes and
 	// the modification times lftp set (MFMT) and lists them back (MLSD).
