@@ -80,7 +80,13 @@ func (s *session) loginFailed(name string) {
 
 // login opens the user's jailed file system and completes the login.
 func (s *session) login(u *UserConfig) bool {
-	fsys, err := ftpfs.Open(s.srv.Config.Root, u.Home, ftpfs.Options{ReadOnly: u.ReadOnly})
+	if s.srv.versionsErr != nil {
+		// Without its store the server would lose replaced files silently.
+		s.log.Error("version store unavailable", "user", u.Name, "err", s.srv.versionsErr)
+		s.reply(codeLocalError, "Cannot open the version store.")
+		return false
+	}
+	fsys, err := ftpfs.Open(s.srv.Config.Root, u.Home, ftpfs.Options{ReadOnly: u.ReadOnly, Versions: s.srv.versions})
 	if err != nil {
 		s.log.Error("open home", "user", u.Name, "err", err)
 		s.reply(codeLocalError, "Cannot open your home directory.")
@@ -89,7 +95,7 @@ func (s *session) login(u *UserConfig) bool {
 	s.srv.bans.succeed(s.remoteIP.String())
 	s.user = u
 	s.userName = u.Name
-	s.fs = fsys
+	s.fs = newSessionFS(fsys, s.srv.versions, u)
 	s.cwd = "/"
 	s.log = s.log.With("user", u.Name)
 	s.log.Info("login", "tls", s.tlsOn)

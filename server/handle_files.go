@@ -229,6 +229,10 @@ func (s *session) handleRNFR(arg string) {
 		s.replyError("rnfr", ftpfs.ErrPermission)
 		return
 	}
+	if err := s.fs.writable("rnfr", p); err != nil {
+		s.replyError("rnfr", err)
+		return
+	}
 	if _, err := s.fs.Stat(p); err != nil {
 		s.replyError("rnfr", err)
 		return

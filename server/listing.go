@@ -72,7 +72,7 @@ func (s *session) writeFacts(w *bufio.Writer, fi fs.FileInfo, typ, name string) 
 		}
 	}
 	if s.facts["perm"] {
-		w.WriteString("perm=" + s.perm(fi.IsDir()) + ";")
+		w.WriteString("perm=" + s.permOf(fi) + ";")
 	}
 	w.WriteString(" " + name + "\r\n")
 }

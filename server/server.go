@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/syncagent/syncagent/server/versions"
 )
 
 // ErrServerClosed is returned by Serve and ListenAndServe after Shutdown or Close.
@@ -19,6 +22,7 @@ var ErrServerClosed = errors.New("server: closed")
 const (
 	DefaultLoginFailDelay = time.Second
 	DefaultDataTimeout    = 30 * time.Second
+	DefaultPruneInterval  = 10 * time.Minute
 )
 
 // Server is an FTP server. Build one with New (which validates Config and
@@ -43,6 +47,10 @@ type Server struct {
 	// IdleTimeout closes a session that sent no command for this long while no
 	// transfer was running. If zero, Config.Limits.IdleTimeout is used.
 	IdleTimeout time.Duration
+	// PruneInterval is how often the background pruner removes versions
+	// older than Config.Versions.MaxAge. If zero, DefaultPruneInterval is
+	// used.
+	PruneInterval time.Duration
 
 	users *userTable
 	bans  *banList
@@ -55,6 +63,11 @@ type Server struct {
 	doneCh    chan struct{}
 	wg        sync.WaitGroup
 	initOnce  sync.Once
+
+	versions    *versions.Store // nil: versions disabled (keep: 0)
+	versionsErr error           // opening the store failed: logins are refused
+	pruneOnce   sync.Once
+	closeOnce   sync.Once
 }
 
 // New validates cfg and returns a Server ready to serve it.
@@ -84,6 +97,66 @@ func (s *Server) init() {
 		s.sessions = make(map[*session]struct{})
 		s.perIP = make(map[string]int)
 		s.doneCh = make(chan struct{})
+		s.openVersions()
+	})
+}
+
+// openVersions opens the version store under ROOT/.syncserver/versions,
+// unless versions are disabled.
+func (s *Server) openVersions() {
+	if s.Config.Versions.Keep <= 0 {
+		return
+	}
+	s.versions, s.versionsErr = versions.Open(filepath.Join(s.Config.Root, ".syncserver", "versions"),
+		versions.Options{Keep: s.Config.Versions.Keep, MaxAge: s.Config.Versions.MaxAge.D()})
+	if s.versionsErr != nil {
+		s.Logger.Error("open version store", "err", s.versionsErr)
+	}
+}
+
+// startPruner starts, once, the goroutine that prunes old versions until
+// the server closes. It counts in s.wg, so Shutdown and Close wait for it.
+func (s *Server) startPruner() {
+	s.pruneOnce.Do(func() {
+		if s.versions == nil {
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closing.Load() {
+			return
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go func() {
+				select {
+				case <-s.doneCh:
+				case <-ctx.Done():
+				}
+				cancel()
+			}()
+			s.versions.Run(ctx, s.pruneInterval(), s.Logger)
+		}()
+	})
+}
+
+func (s *Server) pruneInterval() time.Duration {
+	if s.PruneInterval > 0 {
+		return s.PruneInterval
+	}
+	return DefaultPruneInterval
+}
+
+// closeVersions releases the version store once every session and the
+// pruner have ended.
+func (s *Server) closeVersions() {
+	s.closeOnce.Do(func() {
+		if s.versions != nil {
+			s.versions.Close()
+		}
 	})
 }
 
@@ -158,6 +231,7 @@ func (s *Server) serve(ln net.Listener, implicit bool) error {
 		return ErrServerClosed
 	}
 	defer s.trackListener(&ln, false)
+	s.startPruner()
 	var delay time.Duration
 	for {
 		c, err := ln.Accept()
@@ -253,6 +327,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	go func() { s.wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		s.closeVersions()
 		return nil
 	case <-ctx.Done():
 		s.Close()
@@ -272,6 +347,7 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.closeVersions()
 	return nil
 }
 

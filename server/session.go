@@ -13,8 +13,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/syncagent/syncagent/server/ftpfs"
 )
 
 // errLineTooLong reports a command line longer than maxLineLength.
@@ -54,7 +52,7 @@ type session struct {
 
 	userName string
 	user     *UserConfig
-	fs       *ftpfs.FS
+	fs       *sessionFS
 	cwd      string
 	binary   bool
 	rest     int64

@@ -135,6 +135,6 @@ type emptyDir struct{}
 func (emptyDir) Name() string       { return "." }
 func (emptyDir) Size() int64        { return 0 }
 func (emptyDir) Mode() fs.FileMode  { return fs.ModeDir | 0o555 }
-func (emptyDir) ModTime() time.Time { return time.Time{} }
+func (emptyDir) ModTime() time.Time { return time.Unix(0, 0) }
 func (emptyDir) IsDir() bool        { return true }
 func (emptyDir) Sys() any           { return nil }
