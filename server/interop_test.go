@@ -418,13 +418,19 @@ func TestLftpMirror(t *testing.T) {
 func TestLftpMirrorTLS(t *testing.T) {
 	lftp := lookTool(t, "lftp")
 	ts, tf := tlsServer(t, true)
-	testLftpMirror(t, lftp, ts, "set ftp:ssl-force yes; set ftp:ssl-protect-data yes; set ssl:ca-file "+lftpQuote(tf.CA))
+	settings := "set ftp:ssl-force yes; set ftp:ssl-protect-data yes; set ssl:ca-file " + lftpQuote(tf.CA)
+	src := testLftpMirror(t, lftp, ts, settings)
+
+	// Implicit FTPS on its own listener.
+	back := filepath.Join(t.TempDir(), "back")
+	lftpRun(t, lftp, settings, fmt.Sprintf("open -u alice,%s ftps://%s; mirror --parallel=4 /up %s", testPassword, ts.ImplicitAddr, lftpQuote(back)))
+	sameTree(t, "local copy after mirror over implicit FTPS", src, back)
 }
 
 // testLftpMirror uploads a tree with "mirror -R --parallel=4", checks the
 // server's files on disk byte for byte, mirrors it back down into another
-// directory and compares again.
-func testLftpMirror(t *testing.T, lftp string, ts *testServer, settings string) {
+// directory and compares again. It returns the local tree.
+func testLftpMirror(t *testing.T, lftp string, ts *testServer, settings string) string {
 	src := t.TempDir()
 	makeMirrorTree(t, src)
 	open := fmt.Sprintf("open -u alice,%s ftp://%s", testPassword, ts.Addr)
@@ -448,4 +454,5 @@ func testLftpMirror(t *testing.T, lftp string, ts *testServer, settings string) 
 		t.Errorf("second mirror -R uploaded again:\n%s", out)
 	}
 	sameTree(t, "server after a second mirror -R", src, filepath.Join(ts.Root, "alice", "up"))
+	return src
 }
