@@ -51,7 +51,7 @@ func IsTransient(err error) bool {
 	if isNetError(err) || errors.Is(err, ErrSourceChanged) || errors.Is(err, ErrVerify) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
-	if errors.Is(err, ErrNotSupported) || errors.Is(err, ErrBadPath) {
+	if errors.Is(err, ErrNotSupported) || errors.Is(err, ErrBadPath) || errors.Is(err, ErrNotFile) {
 		return false
 	}
 	var le *localError
@@ -84,7 +84,8 @@ func leavesConnBroken(err error) bool {
 	if code := ReplyCode(err); code != 0 {
 		return code == codeServiceClosing
 	}
-	if errors.Is(err, ErrSourceChanged) || errors.Is(err, ErrVerify) || errors.Is(err, ErrNotSupported) || errors.Is(err, ErrBadPath) {
+	if errors.Is(err, ErrSourceChanged) || errors.Is(err, ErrVerify) || errors.Is(err, ErrNotSupported) ||
+		errors.Is(err, ErrBadPath) || errors.Is(err, ErrNotFile) {
 		return false
 	}
 	var le *localError
