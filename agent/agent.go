@@ -1,0 +1,195 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/syncagent/syncagent/agent/remote"
+	"github.com/syncagent/syncagent/syncstate"
+)
+
+// staleTempAge is how old an agent temporary on the server must be before
+// the start-up clean-up removes it (a younger one may belong to a running
+// upload of another agent).
+const staleTempAge = time.Hour
+
+// ErrNotInSync is returned by Sync when a pass left work undone.
+var ErrNotInSync = errors.New("not in sync")
+
+// Agent syncs every configured folder. Create it with New, then call Run
+// (or Sync for one pass) and Close. Status is safe for concurrent use;
+// Run and Sync must not run at the same time.
+type Agent struct {
+	Config Config
+	Logger *slog.Logger
+
+	db      *syncstate.DB
+	pools   map[string]*remote.Pool
+	folders []*folder
+}
+
+// New opens the state database and prepares a connection pool per server
+// and a runner per folder. Connections are made lazily.
+func New(cfg Config, logger *slog.Logger) (*Agent, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	db, err := syncstate.Open(cfg.State, syncstate.Options{Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	a := &Agent{Config: cfg, Logger: logger, db: db, pools: make(map[string]*remote.Pool)}
+	for _, fc := range cfg.Folders {
+		pool, err := a.pool(fc.Server)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		f, err := newFolder(fc, pool, db, cfg.Servers[fc.Server].Connections, logger)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.folders = append(a.folders, f)
+	}
+	return a, nil
+}
+
+func (a *Agent) pool(name string) (*remote.Pool, error) {
+	if p := a.pools[name]; p != nil {
+		return p, nil
+	}
+	p, err := NewPool(a.Config, name, a.Logger)
+	if err != nil {
+		return nil, err
+	}
+	a.pools[name] = p
+	return p, nil
+}
+
+// NewPool opens a connection pool to the named server of cfg.
+func NewPool(cfg Config, name string, logger *slog.Logger) (*remote.Pool, error) {
+	sc, ok := cfg.Servers[name]
+	if !ok {
+		return nil, fmt.Errorf("no server %q in servers", name)
+	}
+	p, err := remote.NewPool(remote.Config{
+		Address: sc.Address, User: sc.User, Password: sc.Password, TLS: sc.TLS, CAFile: sc.CAFile,
+		InsecureSkipVerify: sc.InsecureSkipVerify, ClientCert: sc.ClientCert, ClientKey: sc.ClientKey,
+		Connections: sc.Connections,
+	}, logger.With("server", name))
+	if err != nil {
+		return nil, fmt.Errorf("servers.%s: %w", name, err)
+	}
+	return p, nil
+}
+
+// Run keeps every folder in sync until ctx is cancelled, then flushes the
+// state. A folder never stops because its server is away: it retries.
+func (a *Agent) Run(ctx context.Context) error {
+	a.cleanTemps(ctx)
+	var wg sync.WaitGroup
+	errc := make(chan error, len(a.folders))
+	for _, f := range a.folders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f.run(ctx); err != nil {
+				errc <- fmt.Errorf("folder %s: %w", f.cfg.Name, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	var errs []error
+	for err := range errc {
+		errs = append(errs, err)
+	}
+	if err := a.db.Flush(); err != nil {
+		errs = append(errs, fmt.Errorf("save state: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// cleanTemps removes stale agent temporaries left on the servers by a
+// killed agent; failures only delay that to the next start.
+func (a *Agent) cleanTemps(ctx context.Context) {
+	for _, f := range a.folders {
+		n, err := f.rem.CleanTemps(ctx, f.rroot, staleTempAge)
+		if err != nil {
+			f.log.Debug("clean stale temporaries", "err", err)
+		} else if n > 0 {
+			f.log.Info("removed stale temporaries", "count", n)
+		}
+	}
+}
+
+// Sync runs one pass over the named folder (all folders when name is
+// empty). It returns ErrNotInSync when anything is left to do; with dryRun
+// it prints the plan to out and changes nothing.
+func (a *Agent) Sync(ctx context.Context, name string, dryRun bool, out io.Writer) error {
+	found := false
+	var errs []error
+	for _, f := range a.folders {
+		if name != "" && f.cfg.Name != name {
+			continue
+		}
+		found = true
+		res, err := f.pass(ctx, nil, dryRun, out)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		pending := 0
+		for _, act := range res.Plan.Actions {
+			if act.Kind.String() != "nothing" {
+				pending++
+			}
+		}
+		switch {
+		case dryRun && pending > 0:
+			errs = append(errs, fmt.Errorf("folder %s: %d actions pending: %w", f.cfg.Name, pending, ErrNotInSync))
+		case len(res.Problems) > 0 || len(res.Retry) > 0:
+			var paths []string
+			for p, e := range res.Problems {
+				paths = append(paths, p+": "+e.Error())
+			}
+			paths = append(paths, res.Retry...)
+			sort.Strings(paths)
+			errs = append(errs, fmt.Errorf("folder %s: %d paths not synced (%v): %w", f.cfg.Name, len(paths), paths, ErrNotInSync))
+		}
+	}
+	if !found {
+		return fmt.Errorf("no folder named %q in the config", name)
+	}
+	if err := a.db.Flush(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Status returns the state of every folder. Safe for concurrent use.
+func (a *Agent) Status() []FolderStatus {
+	out := make([]FolderStatus, len(a.folders))
+	for i, f := range a.folders {
+		out[i] = f.Status()
+	}
+	return out
+}
+
+// Close releases the connections and the state database.
+func (a *Agent) Close() error {
+	for _, p := range a.pools {
+		p.Close()
+	}
+	return a.db.Close()
+}

@@ -1,0 +1,358 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/syncagent/syncagent/agent/plan"
+	"github.com/syncagent/syncagent/agent/remote"
+	"github.com/syncagent/syncagent/syncstate"
+)
+
+// execute performs a plan in the planner's order, running each run of
+// consecutive uploads and downloads in parallel over the connection pool. A
+// transient (network) error stops the pass so it is retried as a whole;
+// any other error is recorded against its path and the rest goes on.
+func (f *folder) execute(ctx context.Context, pl plan.Plan, items []plan.Item, res *passResult) error {
+	byPath := make(map[string]plan.Item, len(items))
+	for _, it := range items {
+		byPath[it.Path] = it
+	}
+	f.mu.Lock()
+	f.status.Queued = pl.Len() - pl.Count(plan.Nothing)
+	f.mu.Unlock()
+	var mu sync.Mutex
+	var fatal error
+	record := func(a plan.Action, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		f.mu.Lock()
+		f.status.Queued--
+		f.mu.Unlock()
+		if err == nil {
+			res.Done++
+			return
+		}
+		switch {
+		case errors.Is(err, errChanged), errors.Is(err, remote.ErrSourceChanged):
+			res.Retry = append(res.Retry, a.Path)
+		case remote.IsTransient(err) || ctx.Err() != nil:
+			if fatal == nil {
+				fatal = fmt.Errorf("%s: %w", a, err)
+			}
+		default:
+			f.log.Warn("action failed", "action", a.String(), "err", err)
+			res.Problems[a.Path] = err
+		}
+	}
+	failed := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if fatal != nil {
+			return fatal
+		}
+		return ctx.Err()
+	}
+	var batch []plan.Action
+	runBatch := func() {
+		sem := make(chan struct{}, f.workers)
+		var wg sync.WaitGroup
+		for _, a := range batch {
+			if failed() != nil {
+				break
+			}
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				record(a, f.do(ctx, a, byPath[a.Path], res))
+			}()
+		}
+		wg.Wait()
+		batch = batch[:0]
+	}
+	for _, a := range pl.Actions {
+		if err := failed(); err != nil {
+			return err
+		}
+		switch a.Kind {
+		case plan.Nothing:
+			continue
+		case plan.Upload, plan.Download:
+			batch = append(batch, a)
+			continue
+		}
+		runBatch()
+		if err := failed(); err != nil {
+			return err
+		}
+		record(a, f.do(ctx, a, byPath[a.Path], res))
+	}
+	runBatch()
+	return failed()
+}
+
+// do performs one action and records its outcome in the state only once
+// the other side confirmed it.
+func (f *folder) do(ctx context.Context, a plan.Action, it plan.Item, res *passResult) error {
+	lpath := filepath.Join(f.root, filepath.FromSlash(a.Path))
+	rpath := joinRemote(f.rroot, a.Path)
+	switch a.Kind {
+	case plan.Upload:
+		return f.upload(ctx, a.Path, it)
+	case plan.Download:
+		return f.download(ctx, a.Path, it)
+	case plan.MkdirRemote:
+		if err := f.rem.MkdirAll(ctx, rpath); err != nil {
+			return err
+		}
+		f.setRemote(a.Path, remote.Entry{Name: filepath.Base(a.Path), Dir: true})
+		f.put(syncstate.Entry{Path: a.Path, Dir: true})
+		return nil
+	case plan.MkdirLocal:
+		if err := os.MkdirAll(lpath, 0o755); err != nil {
+			return err
+		}
+		f.put(syncstate.Entry{Path: a.Path, Dir: true})
+		return nil
+	case plan.DeleteRemote:
+		var err error
+		if it.Remote.Dir {
+			err = f.rem.RemoveDir(ctx, rpath, true)
+		} else {
+			err = f.rem.Delete(ctx, rpath)
+		}
+		if err != nil && remote.ReplyCode(err) != 550 {
+			return err
+		}
+		f.dropRemote(a.Path)
+		f.del(a.Path)
+		f.log.Info("deleted remote", "path", a.Path)
+		return nil
+	case plan.DeleteLocal:
+		if err := f.deleteLocal(a.Path, it); err != nil {
+			return err
+		}
+		f.del(a.Path)
+		f.log.Info("deleted local", "path", a.Path)
+		return nil
+	case plan.RenameRemote:
+		if err := f.rem.Rename(ctx, rpath, joinRemote(f.rroot, a.To)); err != nil {
+			return err
+		}
+		f.moveRemote(a.Path, a.To)
+		f.move(a.Path, a.To)
+		f.log.Info("renamed remote", "from", a.Path, "to", a.To)
+		return nil
+	case plan.RenameLocal:
+		to := filepath.Join(f.root, filepath.FromSlash(a.To))
+		if _, err := os.Lstat(to); err == nil {
+			return fmt.Errorf("rename %s: %s already exists locally", a.Path, a.To)
+		}
+		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+			return err
+		}
+		if err := os.Rename(lpath, to); err != nil {
+			return err
+		}
+		f.move(a.Path, a.To)
+		f.log.Info("renamed local", "from", a.Path, "to", a.To)
+		return nil
+	case plan.Conflict:
+		return f.conflict(ctx, a.Path, it, res)
+	case plan.RecordOnly:
+		f.record(a.Path, it)
+		return nil
+	case plan.Forget:
+		f.del(a.Path)
+		return nil
+	}
+	return nil
+}
+
+func (f *folder) upload(ctx context.Context, rel string, it plan.Item) error {
+	lpath := filepath.Join(f.root, filepath.FromSlash(rel))
+	fi, err := os.Stat(lpath)
+	if err != nil {
+		return err
+	}
+	if fi.Size() != it.Local.Size || !fi.ModTime().Equal(it.Local.MTime) {
+		return errChanged
+	}
+	// The pool hashes while it streams and fails with ErrSourceChanged if
+	// the file moves during the transfer; a change between the plan and
+	// the open shows as a different hash.
+	r, err := f.rem.Upload(ctx, lpath, joinRemote(f.rroot, rel), nil)
+	if err != nil {
+		return err
+	}
+	if r.SHA256 != it.Local.Hash {
+		return errChanged
+	}
+	f.setRemote(rel, r.Entry)
+	f.put(syncstate.Entry{Path: rel, Size: fi.Size(), MTime: fi.ModTime(), Hash: r.SHA256,
+		RemoteSize: r.Size, RemoteMTime: r.ModTime, RemoteID: r.ID})
+	f.mu.Lock()
+	f.status.Uploaded++
+	f.mu.Unlock()
+	f.log.Info("uploaded", "path", rel, "bytes", r.Size, "verified", r.Verified)
+	return nil
+}
+
+func (f *folder) download(ctx context.Context, rel string, it plan.Item) error {
+	lpath := filepath.Join(f.root, filepath.FromSlash(rel))
+	// Never overwrite a local edit made since the plan: look again now.
+	if cur, ok, err := statLocal(f.root, rel); err != nil {
+		return err
+	} else if ok != it.Local.Exists || ok && (cur.Size != it.Local.Size || !cur.MTime.Equal(it.Local.MTime)) {
+		return errChanged
+	}
+	if err := os.MkdirAll(filepath.Dir(lpath), 0o755); err != nil {
+		return err
+	}
+	r, err := f.rem.Download(ctx, joinRemote(f.rroot, rel), lpath, nil)
+	if err != nil {
+		return err
+	}
+	cur, _, err := statLocal(f.root, rel)
+	if err != nil {
+		return err
+	}
+	f.put(syncstate.Entry{Path: rel, Size: cur.Size, MTime: cur.MTime, Hash: r.SHA256,
+		RemoteSize: it.Remote.Size, RemoteMTime: it.Remote.MTime, RemoteID: it.Remote.ID})
+	f.mu.Lock()
+	f.status.Downloaded++
+	f.mu.Unlock()
+	f.log.Info("downloaded", "path", rel, "bytes", r.Size)
+	return nil
+}
+
+// conflict keeps both contents: the local one moves to a conflict name
+// (synced like any file on the next look) and the remote one takes the path.
+func (f *folder) conflict(ctx context.Context, rel string, it plan.Item, res *passResult) error {
+	name := plan.ConflictName(rel, f.now())
+	from := filepath.Join(f.root, filepath.FromSlash(rel))
+	if it.Local.Exists && !it.Local.Dir {
+		if err := os.Rename(from, filepath.Join(f.root, filepath.FromSlash(name))); err != nil {
+			return err
+		}
+	}
+	f.mu.Lock()
+	f.status.Conflicts++
+	f.mu.Unlock()
+	f.log.Warn("conflict: both sides changed; local copy kept", "path", rel, "copy", name)
+	res.Retry = append(res.Retry, name)
+	it.Local = plan.Side{}
+	if it.Remote.Exists && !it.Remote.Dir {
+		return f.download(ctx, rel, it)
+	}
+	return nil
+}
+
+// deleteLocal removes a local file or tree, refusing to remove content it
+// has not seen (a file changed since the plan is kept).
+func (f *folder) deleteLocal(rel string, it plan.Item) error {
+	p := filepath.Join(f.root, filepath.FromSlash(rel))
+	cur, ok, err := statLocal(f.root, rel)
+	if err != nil || !ok {
+		return err
+	}
+	if !cur.Dir {
+		if cur.Size != it.Local.Size || !cur.MTime.Equal(it.Local.MTime) {
+			return errChanged
+		}
+		return os.Remove(p)
+	}
+	err = os.RemoveAll(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// record stores the state of a path both sides already agree on.
+func (f *folder) record(rel string, it plan.Item) {
+	e := syncstate.Entry{Path: rel, Dir: it.Local.Dir || it.Remote.Dir, Size: it.Local.Size, MTime: it.Local.MTime,
+		RemoteSize: it.Remote.Size, RemoteMTime: it.Remote.MTime, RemoteID: it.Remote.ID}
+	switch {
+	case it.Local.HashKnown:
+		e.Hash = it.Local.Hash
+	case it.Remote.HashKnown:
+		e.Hash = it.Remote.Hash
+	}
+	f.put(e)
+}
+
+// State bookkeeping: the in-memory mirror and the database change together.
+// Called from transfer workers, so they take the folder's lock.
+
+func (f *folder) put(e syncstate.Entry) {
+	f.mu.Lock()
+	f.base[e.Path] = e
+	f.mu.Unlock()
+	if err := f.db.Put(f.cfg.Name, e); err != nil {
+		f.log.Error("save state", "path", e.Path, "err", err)
+	}
+}
+
+func (f *folder) del(p string) {
+	f.mu.Lock()
+	for k := range f.base {
+		if under(k, p) {
+			delete(f.base, k)
+		}
+	}
+	f.mu.Unlock()
+	if err := f.db.Delete(f.cfg.Name, p); err != nil {
+		f.log.Error("save state", "path", p, "err", err)
+	}
+}
+
+func (f *folder) move(from, to string) {
+	f.mu.Lock()
+	var moved []syncstate.Entry
+	for k, e := range f.base {
+		if under(k, from) {
+			e.Path = to + k[len(from):]
+			moved = append(moved, e)
+		}
+	}
+	f.mu.Unlock()
+	f.del(from)
+	for _, e := range moved {
+		f.put(e)
+	}
+}
+
+func (f *folder) setRemote(p string, e remote.Entry) {
+	f.mu.Lock()
+	f.remote[p] = e
+	f.mu.Unlock()
+}
+
+func (f *folder) dropRemote(p string) {
+	f.mu.Lock()
+	for k := range f.remote {
+		if under(k, p) {
+			delete(f.remote, k)
+		}
+	}
+	f.mu.Unlock()
+}
+
+func (f *folder) moveRemote(from, to string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k, e := range f.remote {
+		if under(k, from) {
+			delete(f.remote, k)
+			f.remote[to+k[len(from):]] = e
+		}
+	}
+}

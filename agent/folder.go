@@ -1,0 +1,426 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/syncagent/syncagent/agent/ignore"
+	"github.com/syncagent/syncagent/agent/plan"
+	"github.com/syncagent/syncagent/agent/remote"
+	"github.com/syncagent/syncagent/syncstate"
+)
+
+// minDeleteGuard is the number of deletions below which max_delete does not
+// apply: removing two of three files is an edit, not a lost disk.
+const minDeleteGuard = 5
+
+// ErrTooManyDeletes marks a pass refused by the max_delete guard.
+var ErrTooManyDeletes = errors.New("pass refused by max_delete")
+
+// folder syncs one configured folder. Its pass and run methods are called
+// from one goroutine at a time; status reads take mu.
+type folder struct {
+	cfg     FolderConfig
+	mode    plan.Mode
+	root    string // local, absolute
+	rroot   string // remote, absolute
+	ig      *ignore.Matcher
+	rem     *remote.Pool
+	db      *syncstate.DB
+	log     *slog.Logger
+	workers int
+	now     func() time.Time
+
+	// base mirrors the folder's syncstate records; remote is the last
+	// known remote listing, kept current with the agent's own changes.
+	base       map[string]syncstate.Entry
+	remote     map[string]remote.Entry
+	haveRemote bool
+
+	mu     sync.Mutex
+	status FolderStatus
+}
+
+// FolderStatus is what a folder is doing, for logs and the status endpoint.
+type FolderStatus struct {
+	Name       string    `json:"name"`
+	State      string    `json:"state"` // idle, scanning, syncing, error
+	LastSync   time.Time `json:"last_sync,omitzero"`
+	LastError  string    `json:"last_error,omitempty"`
+	Conflicts  int       `json:"conflicts"`
+	Queued     int       `json:"queued"`
+	Uploaded   int64     `json:"files_uploaded"`
+	Downloaded int64     `json:"files_downloaded"`
+	Problems   []string  `json:"problems,omitempty"`
+}
+
+func newFolder(cfg FolderConfig, rem *remote.Pool, db *syncstate.DB, workers int, log *slog.Logger) (*folder, error) {
+	mode, err := plan.ParseMode(cfg.Mode)
+	if err != nil {
+		return nil, err
+	}
+	ig, err := ignore.New(cfg.Ignore)
+	if err != nil {
+		return nil, fmt.Errorf("folder %s: ignore: %w", cfg.Name, err)
+	}
+	base, err := db.Folder(cfg.Name)
+	if err != nil {
+		return nil, fmt.Errorf("folder %s: load state: %w", cfg.Name, err)
+	}
+	return &folder{
+		cfg: cfg, mode: mode, root: cfg.Path, rroot: cfg.Remote, ig: ig, rem: rem, db: db,
+		log: log.With("folder", cfg.Name), workers: max(workers, 1), now: time.Now,
+		base: base, status: FolderStatus{Name: cfg.Name, State: "idle"},
+	}, nil
+}
+
+func (f *folder) setState(state string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.status.State = state
+	if err != nil {
+		f.status.LastError = err.Error()
+		f.status.State = "error"
+	}
+}
+
+// Status returns a copy of the folder's status. Safe for concurrent use.
+func (f *folder) Status() FolderStatus {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.status
+	st.Problems = append([]string(nil), f.status.Problems...)
+	return st
+}
+
+// passResult says what a pass did.
+type passResult struct {
+	Plan     plan.Plan
+	Done     int
+	Problems map[string]error // per-path failures that did not stop the pass
+	Retry    []string         // paths to look at again soon (changed while read, conflict copies)
+}
+
+// pass reconciles the folder. With scope nil it scans everything and lists
+// the remote; otherwise it looks only at the given paths (and their
+// subtrees), using the cached remote listing. With dryRun it only plans,
+// writing the plan to out.
+func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.Writer) (passResult, error) {
+	res := passResult{Problems: make(map[string]error)}
+	full := scope == nil || !f.haveRemote
+	f.setState("scanning", nil)
+	var local scanResult
+	if full {
+		local = scanLocal(f.root, "", f.ig)
+		if err, ok := local.Unreadable[""]; ok {
+			return res, fmt.Errorf("folder %s: cannot read %s (is the disk mounted?): %w", f.cfg.Name, f.root, err)
+		}
+		rm, err := f.listRemoteRoot(ctx)
+		if err != nil {
+			return res, err
+		}
+		f.remote, f.haveRemote = rm, true
+	} else {
+		local = f.scanScope(scope)
+	}
+	for p, err := range local.Unreadable {
+		res.Problems[p] = err
+	}
+	paths := f.pathsFor(full, scope, local)
+	items := make([]plan.Item, 0, len(paths))
+	for _, p := range paths {
+		if blockedBy(p, local.Unreadable) {
+			continue
+		}
+		it, err := f.item(p, local.Entries)
+		if err != nil {
+			if errors.Is(err, errChanged) {
+				res.Retry = append(res.Retry, p)
+			} else {
+				res.Problems[p] = err
+			}
+			continue
+		}
+		items = append(items, it)
+	}
+	items, err := f.resolveCompares(ctx, items)
+	if err != nil {
+		return res, err
+	}
+	pl := plan.Build(f.mode, items)
+	res.Plan = pl
+	if err := f.checkDeletes(full, pl, local); err != nil {
+		return res, err
+	}
+	if dryRun {
+		for _, a := range pl.Actions {
+			if a.Kind != plan.Nothing {
+				fmt.Fprintln(out, a.String())
+			}
+		}
+		return res, nil
+	}
+	if len(pl.Actions) > 0 {
+		f.setState("syncing", nil)
+	}
+	if err := f.execute(ctx, pl, items, &res); err != nil {
+		return res, err
+	}
+	if err := f.db.Flush(); err != nil {
+		return res, fmt.Errorf("folder %s: save state: %w", f.cfg.Name, err)
+	}
+	f.mu.Lock()
+	f.status.State = "idle"
+	f.status.LastError = ""
+	f.status.LastSync = f.now()
+	f.status.Problems = f.status.Problems[:0]
+	for p, err := range res.Problems {
+		f.status.Problems = append(f.status.Problems, p+": "+err.Error())
+	}
+	sort.Strings(f.status.Problems)
+	f.mu.Unlock()
+	return res, nil
+}
+
+// listRemoteRoot lists the remote folder. A missing remote folder is
+// created on a first sync (push, two-way) and in push mode (the remote is a
+// mirror); for pull, or two-way with a sync history, it is an error: the
+// usual cause is a wrong path or a server that lost its disk, and taking it
+// as "everything was deleted" would empty the local folder.
+func (f *folder) listRemoteRoot(ctx context.Context) (map[string]remote.Entry, error) {
+	rm, err := f.rem.Walk(ctx, f.rroot, f.skipRemote)
+	if err == nil {
+		return rm, nil
+	}
+	if remote.ReplyCode(err) != 550 {
+		return nil, fmt.Errorf("folder %s: list remote %s: %w", f.cfg.Name, f.rroot, err)
+	}
+	if f.mode == plan.Pull || (f.mode == plan.TwoWay && len(f.base) > 0) {
+		return nil, fmt.Errorf("folder %s: remote folder %s does not exist on the server (wrong path, or lost data?); nothing was changed locally: %w",
+			f.cfg.Name, f.rroot, err)
+	}
+	if err := f.rem.MkdirAll(ctx, f.rroot); err != nil {
+		return nil, fmt.Errorf("folder %s: create remote folder %s: %w", f.cfg.Name, f.rroot, err)
+	}
+	f.log.Info("created remote folder", "remote", f.rroot)
+	return map[string]remote.Entry{}, nil
+}
+
+// skipRemote prunes the remote listing: the agent's temporaries, ignored
+// paths.
+func (f *folder) skipRemote(rel string, e remote.Entry) bool {
+	return f.ig.Match(rel, e.Dir)
+}
+
+// scanScope looks at the given paths: a directory is scanned with its
+// subtree, a file is stat'ed.
+func (f *folder) scanScope(scope []string) scanResult {
+	res := scanResult{Entries: make(map[string]localEntry), Unreadable: make(map[string]error)}
+	for _, p := range scope {
+		e, ok, err := statLocal(f.root, p)
+		switch {
+		case err != nil:
+			res.Unreadable[p] = err
+		case !ok:
+		case f.ig.Match(p, e.Dir):
+		case e.Dir:
+			sub := scanLocal(f.root, p, f.ig)
+			for k, v := range sub.Entries {
+				res.Entries[k] = v
+			}
+			for k, v := range sub.Unreadable {
+				res.Unreadable[k] = v
+			}
+		default:
+			res.Entries[p] = e
+		}
+	}
+	return res
+}
+
+// pathsFor lists every path a pass must decide on: all known paths for a
+// full pass, or the scope's paths with everything known below them.
+func (f *folder) pathsFor(full bool, scope []string, local scanResult) []string {
+	set := make(map[string]struct{})
+	for p := range local.Entries {
+		set[p] = struct{}{}
+	}
+	inScope := func(p string) bool {
+		if full {
+			return true
+		}
+		for _, s := range scope {
+			if under(p, s) {
+				return true
+			}
+		}
+		return false
+	}
+	for p := range f.base {
+		if inScope(p) {
+			set[p] = struct{}{}
+		}
+	}
+	for p := range f.remote {
+		if inScope(p) {
+			set[p] = struct{}{}
+		}
+	}
+	if !full {
+		for _, s := range scope {
+			if s != "" && !f.ig.Match(s, false) {
+				set[s] = struct{}{}
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for p := range set {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// blockedBy reports whether p lies in (or is) a directory that could not be
+// read, so its true state is unknown.
+func blockedBy(p string, unreadable map[string]error) bool {
+	for d := range unreadable {
+		if under(p, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// item gathers local, remote and base state for one path, hashing a local
+// file only when its size or mtime moved since the base.
+func (f *folder) item(p string, local map[string]localEntry) (plan.Item, error) {
+	it := plan.Item{Path: p}
+	b, hasBase := f.base[p]
+	if hasBase {
+		it.Base = plan.Base{Exists: true, Dir: b.Dir, Size: b.Size, MTime: b.MTime, Hash: b.Hash,
+			RemoteSize: b.RemoteSize, RemoteMTime: b.RemoteMTime, RemoteID: b.RemoteID}
+	}
+	if l, ok := local[p]; ok {
+		it.Local = plan.Side{Exists: true, Dir: l.Dir, Size: l.Size, MTime: l.MTime}
+		if !l.Dir {
+			if hasBase && !b.Dir && b.Size == l.Size && b.MTime.Equal(l.MTime) {
+				it.Local.Hash, it.Local.HashKnown = b.Hash, true
+			} else {
+				sum, st, err := hashFile(filepath.Join(f.root, filepath.FromSlash(p)))
+				if err != nil {
+					return it, err
+				}
+				it.Local.Hash, it.Local.HashKnown = sum, true
+				it.Local.Size, it.Local.MTime = st.Size, st.MTime
+			}
+		}
+	}
+	if r, ok := f.remote[p]; ok {
+		it.Remote = plan.Side{Exists: true, Dir: r.Dir, Size: r.Size, MTime: r.ModTime, ID: r.ID}
+		if !r.Dir && hasBase && !b.Dir && b.RemoteSize == r.Size && b.RemoteMTime.Equal(r.ModTime) &&
+			(b.RemoteID == "" || r.ID == "" || b.RemoteID == r.ID) {
+			it.Remote.Hash, it.Remote.HashKnown = b.Hash, true
+		}
+	}
+	return it, nil
+}
+
+// resolveCompares fetches remote hashes for files the planner could not
+// tell apart by size, so it can decide between "same" and "changed".
+func (f *folder) resolveCompares(ctx context.Context, items []plan.Item) ([]plan.Item, error) {
+	for i := range items {
+		it := &items[i]
+		if plan.Decide(f.mode, *it).Kind != plan.Compare {
+			continue
+		}
+		sum, err := f.rem.Hash(ctx, joinRemote(f.rroot, it.Path))
+		if errors.Is(err, remote.ErrNotSupported) {
+			// Without HASH the remote content is unknown: treat it as
+			// different, which for two-way keeps both copies.
+			it.Remote.HashKnown = true
+			it.Remote.Hash = [32]byte{1}
+			if it.Local.Hash == it.Remote.Hash {
+				it.Remote.Hash = [32]byte{2}
+			}
+			continue
+		}
+		if err != nil {
+			return items, fmt.Errorf("hash remote %s: %w", it.Path, err)
+		}
+		it.Remote.Hash, it.Remote.HashKnown = sum, true
+	}
+	return items, nil
+}
+
+// checkDeletes applies max_delete to a full pass: an emptied side (a wrong
+// path, an unmounted disk, a server that lost its data) must never empty
+// the other one. Deletions the watcher saw happen are the user's own and
+// are not limited.
+func (f *folder) checkDeletes(full bool, pl plan.Plan, local scanResult) error {
+	if !full {
+		return nil
+	}
+	remoteFiles := make([]string, 0, len(f.remote))
+	for p, e := range f.remote {
+		if !e.Dir {
+			remoteFiles = append(remoteFiles, p)
+		}
+	}
+	localFiles := make([]string, 0, len(local.Entries))
+	for p, e := range local.Entries {
+		if !e.Dir {
+			localFiles = append(localFiles, p)
+		}
+	}
+	for _, c := range []struct {
+		kind  plan.Kind
+		files []string
+		where string
+	}{{plan.DeleteRemote, remoteFiles, "remote"}, {plan.DeleteLocal, localFiles, "local"}} {
+		doomed := make(map[string]bool)
+		for _, a := range pl.Actions {
+			if a.Kind == c.kind {
+				doomed[a.Path] = true
+			}
+		}
+		if len(doomed) == 0 {
+			continue
+		}
+		deletes := 0
+		for _, p := range c.files {
+			for q := p; ; q = parentOf(q) {
+				if doomed[q] {
+					deletes++
+					break
+				}
+				if q == "" {
+					break
+				}
+			}
+		}
+		limit := f.cfg.MaxDeleteLimit(len(c.files))
+		if deletes > limit && deletes > minDeleteGuard {
+			return fmt.Errorf("%w: folder %s: this pass would delete %d of %d %s files (max_delete %s); "+
+				"check that %s and %s are the right folders and are mounted, or raise max_delete for one run",
+				ErrTooManyDeletes, f.cfg.Name, deletes, len(c.files), c.where, f.cfg.MaxDelete, f.root, f.rroot)
+		}
+	}
+	return nil
+}
+
+// parentOf returns the parent of a relative slash path ("" for top level).
+func parentOf(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[:i]
+	}
+	return ""
+}

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+
+	"github.com/syncagent/syncagent/agent"
+	"github.com/syncagent/syncagent/internal/svc"
+)
+
+func serviceSpec(configPath string) svc.Spec {
+	return svc.Spec{
+		Name:        "syncagent",
+		DisplayName: "syncagent",
+		Description: "Keeps local folders in sync with FTP servers.",
+		ConfigPath:  configPath,
+	}
+}
+
+// service installs or controls the OS service.
+func (m *Main) service(action string, args []string) error {
+	fs := flag.NewFlagSet(action, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	path := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if action == "install" {
+		if _, err := agent.LoadConfig(*path); err != nil {
+			return fmt.Errorf("not installing: %w", err)
+		}
+	}
+	if err := svc.Control(serviceSpec(*path), action); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "syncagent: %s done\n", action)
+	return nil
+}
+
+func (m *Main) version() error {
+	fmt.Fprintln(m.Stdout, "syncagent", svc.VersionString())
+	return nil
+}
