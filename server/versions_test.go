@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -417,5 +419,29 @@ func TestVersionsFollowTheHome(t *testing.T) {
 	}
 	if err := reader.Delete(v); replyCode(err) != 550 {
 		t.Fatalf("reader DELE %s = %v", v, err)
+	}
+}
+
+// TestVersionsShadowRealEntry: a real .versions a local user left in a home
+// is hidden from "/" and shadowed by the virtual directory.
+func TestVersionsShadowRealEntry(t *testing.T) {
+	ts := startServer(t, testConfig(t))
+	c := dial(t, ts.Addr, "alice")
+	verStore(t, c, "/f", "x")
+	real := filepath.Join(ts.Root, "alice", ".versions")
+	if err := os.MkdirAll(filepath.Join(real, "realfile"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if names, err := c.NameList("/"); err != nil || slices.Contains(names, ".versions") {
+		t.Fatalf("NLST / = %v, %v", names, err)
+	}
+	if names, err := c.NameList("/.versions"); err != nil || slices.Contains(names, "realfile") {
+		t.Fatalf("NLST /.versions = %v, %v; want the version view", names, err)
+	}
+	if err := c.RemoveDir("/.versions/realfile"); replyCode(err) != 550 {
+		t.Fatalf("RMD through the view = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(real, "realfile")); err != nil {
+		t.Fatalf("real entry touched: %v", err)
 	}
 }

@@ -299,3 +299,31 @@ func TestConcurrentReplacesKeepEveryVersion(t *testing.T) {
 		t.Fatalf("%d versions, want %d", len(got), writers*each)
 	}
 }
+
+// BenchmarkCommitReplace measures replacing a small file with and without
+// keeping the old content as a version (a hard link, not a copy).
+func BenchmarkCommitReplace(b *testing.B) {
+	for _, withVersions := range []bool{false, true} {
+		b.Run(map[bool]string{false: "no-versions", true: "versions"}[withVersions], func(b *testing.B) {
+			root := b.TempDir()
+			var opt Options
+			if withVersions {
+				st, err := versions.Open(filepath.Join(root, dataDir, "versions"), versions.Options{Keep: 5})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer st.Close()
+				opt.Versions = st
+			}
+			f, err := Open(root, "alice", opt)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			b.ReportAllocs()
+			for b.Loop() {
+				upload(b, f, "/bench.txt", CreateTruncate, 0, "content")
+			}
+		})
+	}
+}
