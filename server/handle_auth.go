@@ -86,7 +86,7 @@ func (s *session) login(u *UserConfig) bool {
 		s.reply(codeLocalError, "Cannot open the version store.")
 		return false
 	}
-	fsys, err := ftpfs.Open(s.srv.Config.Root, u.Home, ftpfs.Options{ReadOnly: u.ReadOnly, Versions: s.srv.versions})
+	fsys, err := ftpfs.Open(s.srv.Config.Root, u.Home, ftpfs.Options{ReadOnly: u.ReadOnly, Versions: s.srv.versions, ProtectVersions: u.AppendOnly})
 	if err != nil {
 		s.log.Error("open home", "user", u.Name, "err", err)
 		s.reply(codeLocalError, "Cannot open your home directory.")

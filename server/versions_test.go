@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -443,5 +444,36 @@ func TestVersionsShadowRealEntry(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(real, "realfile")); err != nil {
 		t.Fatalf("real entry touched: %v", err)
+	}
+}
+
+// An append-only account that overwrites a file more often than
+// versions.keep must not push the original out of the store: versions it
+// creates are protected from count trimming (only max_age prunes them),
+// while a full account's versions are trimmed to keep as usual.
+func TestVersionsAppendOnlyCannotFlushOriginal(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Versions.Keep = 3
+	ts := startServer(t, cfg)
+	k := dial(t, ts.Addr, "keeper")
+	verStore(t, k, "/doc.txt", "the original")
+	for i := range 8 {
+		verStore(t, k, "/doc.txt", fmt.Sprintf("garbage %d", i))
+	}
+	got := verContents(t, k, "/doc.txt")
+	if len(got) != 8 || got[0] != "the original" {
+		t.Fatalf("append-only versions of doc.txt = %q, want all 8 with the original first", got)
+	}
+	// Age pruning still applies to protected versions.
+	if n, err := ts.versions.Prune(context.Background(), time.Now().Add(cfg.Versions.MaxAge.D()+time.Hour)); err != nil || n != 8 {
+		t.Fatalf("prune past max_age removed %d (%v), want all 8", n, err)
+	}
+
+	a := dial(t, ts.Addr, "alice")
+	for i := range 6 {
+		verStore(t, a, "/a.txt", fmt.Sprintf("v%d", i))
+	}
+	if got := verContents(t, a, "/a.txt"); len(got) != 3 || got[0] != "v2" {
+		t.Fatalf("full account's versions of a.txt = %q, want the newest 3 (v2, v3, v4)", got)
 	}
 }

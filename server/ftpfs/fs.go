@@ -34,6 +34,11 @@ type Options struct {
 	// home: versions are kept by rename or hard link, never by copy. Nil
 	// disables versions.
 	Versions *versions.Store
+	// ProtectVersions marks the versions this FS keeps as protected: count
+	// trimming (versions.keep) never removes them, only age pruning does.
+	// Set for append-only users, so that overwriting a file again and again
+	// cannot push its original out of the store.
+	ProtectVersions bool
 }
 
 // FS is one user's jailed view of its home directory: virtual path "/" is
@@ -47,6 +52,7 @@ type FS struct {
 	tmpDir   string // absolute OS path of the temp directory
 	readOnly bool
 	versions *versions.Store // nil: no versions
+	protect  bool            // versions kept by this FS escape count trimming
 	homeName string          // the home relative to the storage root, the store's key
 
 	mu      sync.Mutex
@@ -79,6 +85,7 @@ func Open(root, home string, opt Options) (*FS, error) {
 		homeDir:  filepath.Join(rootDir, home),
 		readOnly: opt.ReadOnly,
 		versions: opt.Versions,
+		protect:  opt.ProtectVersions,
 		homeName: filepath.Clean(home),
 		uploads:  make(map[*Upload]struct{}),
 	}

@@ -61,6 +61,9 @@ func (f *FS) keepOld(rel, vpath string, move bool) (*kept, error) {
 // operation: the version is in place, and the pruner retries the trimming.
 func (k *kept) commit() {
 	if k != nil {
+		if k.f.protect {
+			k.slot.Protect()
+		}
 		k.slot.Commit()
 	}
 }

@@ -51,7 +51,7 @@ func (s *Store) pruneDir(ctx context.Context, rel string, cutoff time.Time, dept
 	left := len(entries)
 	var errs []error
 	for i, v := range vs {
-		if i < len(vs)-s.keep || !cutoff.IsZero() && v.at.Before(cutoff) {
+		if s.doomed(i, len(vs), filepath.Join(rel, v.name), v.at, cutoff) {
 			err := s.root.Remove(filepath.Join(rel, v.name))
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				errs = append(errs, err)

@@ -180,6 +180,25 @@ func (sl *Slot) Commit() error {
 	return nil
 }
 
+// Protect marks the version as protected: count trimming never removes
+// it, only age pruning (MaxAge) does. The mark is the file's mode (0400),
+// so it survives restarts without any index. Call it before Commit.
+func (sl *Slot) Protect() error {
+	if err := sl.store.root.Chmod(sl.rel, protectedMode); err != nil {
+		return fmt.Errorf("protect version: %w", err)
+	}
+	return nil
+}
+
+// protectedMode marks a protected version (see Slot.Protect).
+const protectedMode = 0o400
+
+// isProtected reports whether a version file carries the protected mark.
+func (s *Store) isProtected(rel string) bool {
+	fi, err := s.root.Lstat(rel)
+	return err == nil && fi.Mode().Perm()&0o200 == 0
+}
+
 // Cancel removes whatever the caller placed under the slot's name (if
 // anything) and releases the slot. Cancel after Commit does nothing.
 func (sl *Slot) Cancel() error {
@@ -252,7 +271,7 @@ func (s *Store) trim(dirRel string, cutoff time.Time) error {
 	}
 	var errs []error
 	for i, v := range vs {
-		if i < len(vs)-s.keep || !cutoff.IsZero() && v.at.Before(cutoff) {
+		if s.doomed(i, len(vs), filepath.Join(dirRel, v.name), v.at, cutoff) {
 			err := s.root.Remove(filepath.Join(dirRel, v.name))
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				errs = append(errs, err)
@@ -260,4 +279,13 @@ func (s *Store) trim(dirRel string, cutoff time.Time) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// doomed says whether the i-th oldest of n versions goes: older than the
+// cutoff always; beyond the newest Keep only when it is not protected.
+func (s *Store) doomed(i, n int, rel string, at, cutoff time.Time) bool {
+	if !cutoff.IsZero() && at.Before(cutoff) {
+		return true
+	}
+	return i < n-s.keep && !s.isProtected(rel)
 }
