@@ -28,8 +28,21 @@ type DownloadResult struct {
 //
 // A remote file that changes during the transfer fails with ErrVerify.
 // progress, if not nil, is called from the calling goroutine with the
-// number of bytes received so far.
+// number of bytes received so far. The new file gets the mode of the file
+// it replaces, or 0644.
 func (p *Pool) Download(ctx context.Context, remotePath, localPath string, progress func(int64)) (DownloadResult, error) {
+	return p.DownloadChecked(ctx, remotePath, localPath, progress, nil)
+}
+
+// DownloadChecked is Download with a last look before the file is
+// replaced: ready, if not nil, is called once the complete, verified and
+// synced temporary is about to be renamed over localPath. If ready returns
+// an error the temporary is removed, localPath is left as it is and that
+// error is returned unwrapped, so a caller can refuse to overwrite a local
+// file that changed while the download ran. ready runs on the calling
+// goroutine.
+func (p *Pool) DownloadChecked(ctx context.Context, remotePath, localPath string, progress func(int64),
+	ready func(DownloadResult) error) (DownloadResult, error) {
 	if err := checkPath(remotePath); err != nil {
 		return DownloadResult{}, err
 	}
@@ -58,6 +71,14 @@ func (p *Pool) Download(ctx context.Context, remotePath, localPath string, progr
 		return DownloadResult{}, opError("download", remotePath, err)
 	}
 	if err := finishLocal(tmp, localPath, res.ModTime); err != nil {
+		return DownloadResult{}, local(fmt.Errorf("download %s: %w", remotePath, err))
+	}
+	if ready != nil {
+		if err := ready(res); err != nil {
+			return DownloadResult{}, err
+		}
+	}
+	if err := os.Rename(tmp.Name(), localPath); err != nil {
 		return DownloadResult{}, local(fmt.Errorf("download %s: %w", remotePath, err))
 	}
 	placed = true
@@ -112,8 +133,17 @@ func (p *Pool) download(s *slot, remote string, tmp *os.File, progress func(int6
 	return res, nil
 }
 
-// finishLocal makes the temporary durable and moves it into place.
+// finishLocal makes the temporary durable and gives it its final mode (that
+// of the file it replaces, else 0644: CreateTemp makes it 0600) and the
+// remote modification time. The caller renames it into place.
 func finishLocal(tmp *os.File, dst string, mtime time.Time) error {
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(dst); err == nil && fi.Mode().IsRegular() {
+		mode = fi.Mode().Perm()
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		return err
+	}
 	if err := tmp.Sync(); err != nil {
 		return err
 	}
@@ -125,7 +155,7 @@ func finishLocal(tmp *os.File, dst string, mtime time.Time) error {
 			return err
 		}
 	}
-	return os.Rename(tmp.Name(), dst)
+	return nil
 }
 
 // progressWriter reports progress and remembers local write errors, so
