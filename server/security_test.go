@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
@@ -710,4 +711,22 @@ func TestTLSRequired(t *testing.T) {
 	c.must(521, "NLST")
 	c.must(200, "PROT P")
 	c.must(257, "PWD")
+}
+
+// TestBareCRNeverReachesAReply sends a bare CR inside an argument that the
+// server echoes: no reply line may carry it (it could forge reply lines
+// for clients that split on CR).
+func TestBareCRNeverReachesAReply(t *testing.T) {
+	ts := startServer(t, testConfig(t))
+	conn, err := net.DialTimeout("tcp", ts.Addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	io.WriteString(conn, "USER x\r230 fake\r\nQUIT\r\n")
+	b, _ := io.ReadAll(conn)
+	if bytes.Contains(bytes.ReplaceAll(b, []byte("\r\n"), nil), []byte("\r")) {
+		t.Fatalf("reply carries a bare CR: %q", b)
+	}
 }

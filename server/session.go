@@ -214,7 +214,10 @@ func readLine(r *bufio.Reader, partial *[]byte) (string, error) {
 		}
 		line := stripTelnet(*partial)
 		*partial = (*partial)[:0]
-		return strings.TrimRight(line, "\r\n"), nil
+		// A CR inside the line (Telnet allows it only before LF or NUL)
+		// becomes NUL, which every path and name check refuses, so no
+		// argument echoed in a reply or a log can carry it.
+		return strings.ReplaceAll(strings.TrimRight(line, "\r\n"), "\r", "\x00"), nil
 	}
 }
 
