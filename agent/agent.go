@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/syncagent/syncagent/agent/plan"
 	"github.com/syncagent/syncagent/agent/remote"
 	"github.com/syncagent/syncagent/syncstate"
 )
@@ -85,7 +86,7 @@ func NewPool(cfg Config, name string, logger *slog.Logger) (*remote.Pool, error)
 	p, err := remote.NewPool(remote.Config{
 		Address: sc.Address, User: sc.User, Password: sc.Password, TLS: sc.TLS, CAFile: sc.CAFile,
 		InsecureSkipVerify: sc.InsecureSkipVerify, ClientCert: sc.ClientCert, ClientKey: sc.ClientKey,
-		Connections: sc.Connections,
+		Connections: sc.Connections, OpTimeout: sc.OpTimeout,
 	}, logger.With("server", name))
 	if err != nil {
 		return nil, fmt.Errorf("servers.%s: %w", name, err)
@@ -123,8 +124,12 @@ func (a *Agent) Run(ctx context.Context) error {
 // cleanTemps removes stale agent temporaries left on the servers by a
 // killed agent; failures only delay that to the next start.
 func (a *Agent) cleanTemps(ctx context.Context) {
+	age := a.Config.StaleTempAge
+	if age <= 0 {
+		age = staleTempAge
+	}
 	for _, f := range a.folders {
-		n, err := f.rem.CleanTemps(ctx, f.rroot, staleTempAge)
+		n, err := f.rem.CleanTemps(ctx, f.rroot, age)
 		if err != nil {
 			f.log.Debug("clean stale temporaries", "err", err)
 		} else if n > 0 {
@@ -149,12 +154,7 @@ func (a *Agent) Sync(ctx context.Context, name string, dryRun bool, out io.Write
 			errs = append(errs, err)
 			continue
 		}
-		pending := 0
-		for _, act := range res.Plan.Actions {
-			if act.Kind.String() != "nothing" {
-				pending++
-			}
-		}
+		pending := res.Plan.Len() - res.Plan.Count(plan.Nothing)
 		switch {
 		case dryRun && pending > 0:
 			errs = append(errs, fmt.Errorf("folder %s: %d actions pending: %w", f.cfg.Name, pending, ErrNotInSync))

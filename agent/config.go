@@ -57,6 +57,11 @@ type Config struct {
 	Servers map[string]ServerConfig `yaml:"servers"`
 	// Folders are the local folders kept in sync.
 	Folders []FolderConfig `yaml:"folders"`
+	// StaleTempAge is how old an agent temporary on a server must be
+	// before the start-up clean-up removes it (a younger one may belong to
+	// a running upload of another agent); 0 means an hour. Not in the
+	// file: a knob for tests and embedders.
+	StaleTempAge time.Duration `yaml:"-"`
 }
 
 // ServerConfig is one entry of servers:.
@@ -82,6 +87,10 @@ type ServerConfig struct {
 	// Connections is how many FTP connections the agent opens to this
 	// server in parallel, 1 to MaxConnections.
 	Connections int `yaml:"connections"`
+	// OpTimeout bounds each network read or write that makes no progress
+	// (a server that stops answering); 0 means remote.DefaultOpTimeout.
+	// Not in the file: a knob for tests and embedders.
+	OpTimeout time.Duration `yaml:"-"`
 }
 
 // FolderConfig is one entry of folders:.
@@ -113,26 +122,14 @@ type FolderConfig struct {
 func DefaultConfig() Config {
 	state := "/var/lib/syncagent/state.db"
 	if runtime.GOOS == "windows" {
-		state = filepath.Join(programData(), "syncagent", "state.db")
+		state = filepath.Join(config.ProgramData(), "syncagent", "state.db")
 	}
 	return Config{State: state, StatusListen: "127.0.0.1:7777"}
 }
 
 // DefaultConfigPath is where syncagent looks for its configuration when no
 // -config flag is given.
-func DefaultConfigPath() string {
-	if runtime.GOOS == "windows" {
-		return filepath.Join(programData(), "syncagent", "agent.yaml")
-	}
-	return "/etc/syncagent/agent.yaml"
-}
-
-func programData() string {
-	if d := os.Getenv("ProgramData"); d != "" {
-		return d
-	}
-	return `C:\ProgramData`
-}
+func DefaultConfigPath() string { return config.SystemPath("syncagent", "agent.yaml") }
 
 // LoadConfig reads the configuration at path over DefaultConfig, expands
 // ${NAME} references, fills in per-server and per-folder defaults, makes

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -113,7 +112,7 @@ type LogConfig struct {
 func DefaultConfig() Config {
 	root := "/var/lib/syncserver"
 	if runtime.GOOS == "windows" {
-		root = filepath.Join(programData(), "syncserver", "data")
+		root = filepath.Join(config.ProgramData(), "syncserver", "data")
 	}
 	return Config{
 		Listen:       "127.0.0.1:2121",
@@ -134,19 +133,7 @@ func DefaultConfig() Config {
 
 // DefaultConfigPath is where syncserver looks for its configuration when no
 // -config flag is given.
-func DefaultConfigPath() string {
-	if runtime.GOOS == "windows" {
-		return filepath.Join(programData(), "syncserver", "server.yaml")
-	}
-	return "/etc/syncserver/server.yaml"
-}
-
-func programData() string {
-	if d := os.Getenv("ProgramData"); d != "" {
-		return d
-	}
-	return `C:\ProgramData`
-}
+func DefaultConfigPath() string { return config.SystemPath("syncserver", "server.yaml") }
 
 // LoadConfig reads the configuration at path over DefaultConfig, expands
 // ${NAME} references, normalises it (absolute paths, each user's home
