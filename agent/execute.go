@@ -216,7 +216,9 @@ func (f *folder) download(ctx context.Context, rel string, it plan.Item) error {
 	if err := os.MkdirAll(filepath.Dir(lpath), 0o755); err != nil {
 		return err
 	}
-	r, err := f.rem.Download(ctx, joinRemote(f.rroot, rel), lpath, nil)
+	r, err := f.rem.DownloadChecked(ctx, joinRemote(f.rroot, rel), lpath, nil, func(remote.DownloadResult) error {
+		return f.unchangedSincePlan(rel, it)
+	})
 	if err != nil {
 		return err
 	}

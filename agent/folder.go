@@ -44,6 +44,7 @@ type folder struct {
 	base       map[string]syncstate.Entry
 	remote     map[string]remote.Entry
 	haveRemote bool
+	names      caseProbe // which remote names the local disk can hold
 
 	mu     sync.Mutex
 	status FolderStatus
@@ -137,6 +138,7 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 	paths := f.pathsFor(full, scope, local)
 	items := make([]plan.Item, 0, len(paths))
 	for _, p := range paths {
+	paths = f.checkNames(paths, local, &res)
 		if blockedBy(p, local.Unreadable) {
 			continue
 		}
