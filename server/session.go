@@ -134,17 +134,11 @@ func (s *session) serve() {
 		verb, arg := parseCommand(msg.line)
 		if s.transferRunning() {
 			switch verb {
-			case "ABOR":
-				s.abortTransfer()
-				s.reply(codeTransferComplete, "ABOR successful.")
-				s.next()
-				continue
-			case "STAT":
-				s.reply(codeSystemStatus, s.transferStatus())
-				s.next()
-				continue
-			case "NOOP":
-				s.reply(codeOK, "NOOP ok.")
+			case "ABOR", "STAT", "NOOP":
+				if !s.transferAcceptsCommands() {
+					break // sent after the final reply: a command of its own
+				}
+				s.duringTransfer(verb)
 				s.next()
 				continue
 			}
@@ -158,6 +152,19 @@ func (s *session) serve() {
 			return
 		}
 		s.next()
+	}
+}
+
+// duringTransfer answers the commands that act on a running transfer.
+func (s *session) duringTransfer(verb string) {
+	switch verb {
+	case "ABOR":
+		s.abortTransfer()
+		s.reply(codeTransferComplete, "ABOR successful.")
+	case "STAT":
+		s.reply(codeSystemStatus, s.transferStatus())
+	case "NOOP":
+		s.reply(codeOK, "NOOP ok.")
 	}
 }
 

@@ -20,7 +20,11 @@ type transfer struct {
 	started time.Time
 	bytes   atomic.Int64
 	aborted atomic.Bool
-	done    chan struct{}
+	// replying is set just before the final reply is written: a command
+	// read after that was sent after the transfer ended (the client saw
+	// 226), so it must not be taken for a STAT or ABOR of this transfer.
+	replying atomic.Bool
+	done     chan struct{}
 
 	// Where the data connection comes from, taken from the session when the
 	// transfer starts so the session goroutine no longer touches them.
@@ -91,6 +95,7 @@ func (s *session) startTransfer(verb, path, opening string, fn func(x *transfer,
 	go func() {
 		defer close(x.done)
 		code, msg := s.runTransfer(x, fn)
+		x.replying.Store(true)
 		s.reply(code, msg)
 		if s.isClosing() {
 			s.reply(codeUnavailable, "Server shutting down; closing control connection.")
@@ -134,6 +139,14 @@ func (s *session) transferRunning() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.xfer != nil && !s.xfer.finished()
+}
+
+// transferAcceptsCommands reports whether a transfer is running and has
+// not begun its final reply, so ABOR, STAT and NOOP apply to it.
+func (s *session) transferAcceptsCommands() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.xfer != nil && !s.xfer.finished() && !s.xfer.replying.Load()
 }
 
 func (s *session) waitTransfer() {
