@@ -36,6 +36,7 @@ func (f *folder) execute(ctx context.Context, pl plan.Plan, items []plan.Item, r
 		f.mu.Unlock()
 		if err == nil {
 			res.Done++
+			f.refused.forget(a)
 			return
 		}
 		switch {
@@ -46,7 +47,11 @@ func (f *folder) execute(ctx context.Context, pl plan.Plan, items []plan.Item, r
 				fatal = fmt.Errorf("%s: %w", a, err)
 			}
 		default:
-			f.log.Warn("action failed", "action", a.String(), "err", err)
+			if f.refused.note(a, err, f.now()) {
+				f.log.Warn("action failed", "action", a.String(), "err", err)
+			} else {
+				f.log.Debug("action failed again", "action", a.String(), "err", err)
+			}
 			res.Problems[a.Path] = err
 		}
 	}
@@ -103,6 +108,9 @@ func (f *folder) execute(ctx context.Context, pl plan.Plan, items []plan.Item, r
 func (f *folder) do(ctx context.Context, a plan.Action, it plan.Item, res *passResult) error {
 	lpath := filepath.Join(f.root, filepath.FromSlash(a.Path))
 	rpath := joinRemote(f.rroot, a.Path)
+	if err := f.refused.refusedByPolicy(a, f.now(), f.cfg.Rescan.D()); err != nil {
+		return err
+	}
 	switch a.Kind {
 	case plan.Upload:
 		return f.upload(ctx, a.Path, it)
@@ -130,6 +138,13 @@ func (f *folder) do(ctx context.Context, a plan.Action, it plan.Item, res *passR
 		}
 		if err != nil && remote.ReplyCode(err) != 550 {
 			return err
+		}
+		if err != nil { // 550: gone already, or refused (an append-only account)?
+			if gone, serr := f.remoteGone(ctx, rpath, it.Remote.Dir); serr != nil {
+				return serr
+			} else if !gone {
+				return fmt.Errorf("server refused the delete: %w", err)
+			}
 		}
 		f.dropRemote(a.Path)
 		f.del(a.Path)

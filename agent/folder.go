@@ -48,6 +48,8 @@ type folder struct {
 
 	mu     sync.Mutex
 	status FolderStatus
+
+	refused refusals // permanent failures, logged once; remote deletes the server refuses
 }
 
 // FolderStatus is what a folder is doing, for logs and the status endpoint.
@@ -390,7 +392,7 @@ func (f *folder) checkDeletes(full bool, pl plan.Plan, local scanResult) error {
 	}{{plan.DeleteRemote, remoteFiles, "remote"}, {plan.DeleteLocal, localFiles, "local"}} {
 		doomed := make(map[string]bool)
 		for _, a := range pl.Actions {
-			if a.Kind == c.kind {
+			if a.Kind == c.kind && !f.refused.has(a) {
 				doomed[a.Path] = true
 			}
 		}
