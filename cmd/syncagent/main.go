@@ -37,6 +37,12 @@ commands:
   sync       [-config FILE] [-folder NAME] [-dry-run]
                                             one pass, then exit: 0 in sync, 1 otherwise
   quickstart [DIR]                          a local syncserver plus DIR (default ./quickstart) kept in sync
+  versions   -server NAME [-config FILE] REMOTE_PATH
+                                            list a file's old versions on syncserver
+  restore    -server NAME [-config FILE] [-at TIME] REMOTE_PATH [LOCAL_PATH]
+                                            the content REMOTE_PATH had at TIME (RFC 3339 or a duration
+                                            ago; default: the newest old version), to LOCAL_PATH or its
+                                            place in the synced folder
   install    [-config FILE] | uninstall | start | stop | restart
   version
 `
@@ -55,6 +61,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.sync(ctx, rest)
 	case "quickstart":
 		return m.quickstart(ctx, rest)
+	case "versions":
+		return m.versions(ctx, rest)
+	case "restore":
+		return m.restore(ctx, rest)
 	case "install", "uninstall", "start", "stop", "restart":
 		return m.service(cmd, rest)
 	case "version":
