@@ -45,6 +45,7 @@ type folder struct {
 	remote     map[string]remote.Entry
 	haveRemote bool
 	names      caseProbe // which remote names the local disk can hold
+	walks      walkCache // remote listings re-used while a directory's modify fact stands
 
 	mu     sync.Mutex
 	status FolderStatus
@@ -200,7 +201,7 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 // usual cause is a wrong path or a server that lost its disk, and taking it
 // as "everything was deleted" would empty the local folder.
 func (f *folder) listRemoteRoot(ctx context.Context) (map[string]remote.Entry, error) {
-	rm, err := f.rem.Walk(ctx, f.rroot, f.skipRemote)
+	rm, err := f.walks.walk(ctx, f.rem, f.rroot, f.workers, f.skipRemote)
 	if err == nil {
 		return rm, nil
 	}

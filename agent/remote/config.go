@@ -148,6 +148,9 @@ type Caps struct {
 	TLS        bool // AUTH TLS offered
 	SIZE       bool // SIZE command
 	MDTM       bool // MDTM command
+	// Greeting is the server's 220 text, which names the software (a
+	// caller may trust behaviour it knows of a particular server).
+	Greeting string
 }
 
 // parseFeat reads a FEAT reply message (as textproto returns it: lines

@@ -106,7 +106,8 @@ func dialCtrl(ctx, slotCtx context.Context, cfg Config, set *connSet, base *tls.
 }
 
 func (s *ctrlSession) login(ctx context.Context, cfg Config, conn net.Conn) error {
-	if _, _, err := s.tp.ReadResponse(codeReady); err != nil {
+	_, greeting, err := s.tp.ReadResponse(codeReady)
+	if err != nil {
 		return fmt.Errorf("greeting: %w", err)
 	}
 	if cfg.TLS == TLSExplicit {
@@ -145,6 +146,7 @@ func (s *ctrlSession) login(ctx context.Context, cfg Config, conn net.Conn) erro
 		s.caps = parseFeat(msg)
 		s.caps.TLS = s.caps.TLS || cfg.TLS != TLSNone
 	}
+	s.caps.Greeting = greeting
 	if s.caps.UTF8 {
 		// Servers that are always in UTF-8 mode may refuse this; harmless.
 		if _, _, err := s.cmd(0, "OPTS UTF8 ON"); err != nil {

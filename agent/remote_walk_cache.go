@@ -1,0 +1,220 @@
+package agent
+
+import (
+	"context"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/syncagent/syncagent/agent/remote"
+)
+
+// listingSettle is how long after a directory listing with an unchanged
+// modify fact that listing is trusted. A change made in the same clock tick
+// as the listing could leave the directory's modify time where it was; one
+// made settle later cannot, so a listing taken that long after the modify
+// value was first seen holds everything up to that value.
+const listingSettle = time.Second
+
+// dirListing is one directory's cached listing.
+type dirListing struct {
+	modify    time.Time // the directory's modify fact when it was listed
+	listedAt  time.Time // local clock (monotonic) when the listing started
+	firstSeen time.Time // when the first listing that saw this modify value ended
+	entries   []remote.Entry
+}
+
+// trusted reports whether the listing may stand in for a fresh one of a
+// directory whose modify fact is now modify.
+func (d *dirListing) trusted(modify time.Time) bool {
+	return !modify.IsZero() && d.modify.Equal(modify) && d.listedAt.Sub(d.firstSeen) >= listingSettle
+}
+
+// walkCache lists a remote tree re-using the listings of directories whose
+// modify fact has not moved. It is only correct on a server that changes a
+// directory's modify time whenever an entry in it is added, removed or
+// replaced: syncserver, which writes every file by renaming it into place.
+// An in-place rewrite (as most servers do for STOR) keeps the directory's
+// time, so for other servers the cache is off and every poll lists
+// everything.
+//
+// A directory whose parent's listing was re-used is asked for its own
+// facts (MLST, no data connection); a directory listed afresh tells its
+// children's modify facts for free.
+//
+// Walk is called from one goroutine at a time (the folder's pass).
+type walkCache struct {
+	now     func() time.Time
+	enabled *bool // decided on the first walk, from the server's greeting
+
+	mu   sync.Mutex
+	dirs map[string]*dirListing
+
+	// Stats of the last walk, for tests and logs.
+	listed, reused int
+}
+
+// cacheableServer reports whether a server's directory modify facts track
+// every change to the entries (see walkCache).
+func cacheableServer(c remote.Caps) bool {
+	return c.MLSD && strings.HasPrefix(c.Greeting, "syncserver")
+}
+
+// walk lists the tree under root like remote.Pool.Walk: every entry keyed
+// by its slash path, agent temporaries left out, skip consulted for the
+// rest, and any failure failing the whole walk.
+func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, workers int,
+	skip func(string, remote.Entry) bool) (map[string]remote.Entry, error) {
+	if c.enabled == nil {
+		caps, err := p.Caps(ctx)
+		if err != nil {
+			return nil, err
+		}
+		on := cacheableServer(caps)
+		c.enabled = &on
+	}
+	if !*c.enabled {
+		return p.Walk(ctx, root, skip)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	rootEntry, err := p.Stat(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	if !rootEntry.Dir {
+		return nil, remote.ErrNotFile
+	}
+	type job struct {
+		rel    string
+		modify time.Time
+		known  bool // modify came from a fresh listing of the parent
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu      sync.Mutex
+		cond    = sync.NewCond(&mu)
+		queue   = []job{{rel: "", modify: rootEntry.ModTime, known: true}}
+		active  int
+		out     = make(map[string]remote.Entry)
+		seen    = make(map[string]bool)
+		firstEr error
+	)
+	c.listed, c.reused = 0, 0
+	// one lists (or re-uses) one directory; for a directory whose parent
+	// listing was re-used it also returns the directory's fresh facts.
+	one := func(j job) ([]remote.Entry, bool, *remote.Entry, error) {
+		abs := joinRemote(root, j.rel)
+		var self *remote.Entry
+		if !j.known {
+			e, err := p.Stat(ctx, abs)
+			if err != nil {
+				return nil, false, nil, err
+			}
+			j.modify, self = e.ModTime, &e
+		}
+		c.mu.Lock()
+		old := c.dirs[j.rel]
+		c.mu.Unlock()
+		if old != nil && old.trusted(j.modify) {
+			return old.entries, false, self, nil
+		}
+		start := c.now()
+		entries, err := p.List(ctx, abs)
+		if err != nil {
+			return nil, true, nil, err
+		}
+		// The listing holds everything up to its start; its modify value
+		// existed by its end.
+		d := &dirListing{modify: j.modify, listedAt: start, firstSeen: c.now(), entries: entries}
+		if old != nil && old.modify.Equal(j.modify) {
+			d.firstSeen = old.firstSeen
+		}
+		c.mu.Lock()
+		c.dirs[j.rel] = d
+		c.mu.Unlock()
+		return entries, true, self, nil
+	}
+	work := func() {
+		for {
+			mu.Lock()
+			for len(queue) == 0 && active > 0 && firstEr == nil {
+				cond.Wait()
+			}
+			if firstEr != nil || len(queue) == 0 {
+				mu.Unlock()
+				cond.Broadcast()
+				return
+			}
+			j := queue[len(queue)-1]
+			queue = queue[:len(queue)-1]
+			active++
+			mu.Unlock()
+
+			entries, fresh, self, err := one(j)
+
+			mu.Lock()
+			active--
+			if err != nil && firstEr == nil {
+				firstEr = err
+				cancel()
+			}
+			if err == nil {
+				if e, ok := out[j.rel]; ok && self != nil && self.Dir {
+					self.Name = e.Name
+					out[j.rel] = *self
+				}
+				seen[j.rel] = true
+				if fresh {
+					c.listed++
+				} else {
+					c.reused++
+				}
+			}
+			for _, e := range entries {
+				if err != nil || remote.IsTemp(e.Name) {
+					continue
+				}
+				r := path.Join(j.rel, e.Name)
+				if skip != nil && skip(r, e) {
+					continue
+				}
+				out[r] = e
+				if e.Dir {
+					queue = append(queue, job{rel: r, modify: e.ModTime, known: fresh})
+				}
+			}
+			mu.Unlock()
+			cond.Broadcast()
+		}
+	}
+	c.mu.Lock()
+	if c.dirs == nil {
+		c.dirs = make(map[string]*dirListing)
+	}
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	for range max(workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	wg.Wait()
+	if firstEr != nil {
+		return nil, firstEr
+	}
+	// Directories no longer in the tree leave the cache.
+	c.mu.Lock()
+	for rel := range c.dirs {
+		if !seen[rel] {
+			delete(c.dirs, rel)
+		}
+	}
+	c.mu.Unlock()
+	return out, nil
+}
