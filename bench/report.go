@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// section is one scenario's part of the report.
+type section struct {
+	Title  string
+	Text   string
+	Tables []table
+	Notes  []string
+}
+
+// table is a Markdown table.
+type table struct {
+	Headers []string
+	Rows    [][]string
+}
+
+// machine describes the computer the figures come from.
+func machine(ctx context.Context) []string {
+	model := "unknown CPU"
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	mem := "unknown"
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				var kib int64
+				fmt.Sscan(strings.TrimSpace(v), &kib)
+				mem = fmt.Sprintf("%.1f GiB", float64(kib)/(1<<20))
+			}
+		}
+	}
+	kernel := "unknown"
+	if out, err := exec.CommandContext(ctx, "uname", "-sr").Output(); err == nil {
+		kernel = strings.TrimSpace(string(out))
+	}
+	return []string{
+		fmt.Sprintf("CPU: %d × %s", runtime.NumCPU(), model),
+		"Memory: " + mem,
+		"Kernel: " + kernel,
+		"Go: " + runtime.Version(),
+		"Date: " + time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+	}
+}
+
+func versionOf(ctx context.Context, bin string, args ...string) string {
+	if bin == "" {
+		return "not installed"
+	}
+	out, _ := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	if line == "" {
+		return "installed"
+	}
+	return line
+}
+
+// writeReport renders the sections to o.Out.
+func writeReport(ctx context.Context, o options, e *env, secs []section) error {
+	var b strings.Builder
+	b.WriteString("# Benchmarks\n\n")
+	b.WriteString("Measured by `go run ./bench` (see bench/main.go): syncagent and syncserver against the tools users " +
+		"would otherwise pick, on the same machine in the same run. Times are medians")
+	fmt.Fprintf(&b, " of %d runs; a ratio is the peer's time over syncagent's (above 1: syncagent is faster).", o.Runs)
+	if o.Smoke {
+		b.WriteString(" **Smoke mode: tiny sizes, the figures mean nothing.**")
+	}
+	b.WriteString("\n\n")
+	for _, m := range machine(ctx) {
+		b.WriteString("- " + m + "\n")
+	}
+	fmt.Fprintf(&b, "- Peers: lftp %s; rclone %s; curl %s\n", versionOf(ctx, e.tools.lftp, "--version"),
+		versionOf(ctx, e.tools.rclone, "version"), versionOf(ctx, e.tools.curl, "--version"))
+	var servers []string
+	for _, p := range e.peers {
+		servers = append(servers, p.name)
+	}
+	if len(servers) == 0 {
+		servers = append(servers, "none")
+	}
+	fmt.Fprintf(&b, "- Peer servers: %s\n", strings.Join(servers, ", "))
+	for _, n := range e.notes {
+		b.WriteString("- Note: " + n + "\n")
+	}
+	for _, s := range secs {
+		fmt.Fprintf(&b, "\n## %s\n\n", s.Title)
+		if s.Text != "" {
+			b.WriteString(s.Text + "\n\n")
+		}
+		for _, t := range s.Tables {
+			writeTable(&b, t)
+			b.WriteString("\n")
+		}
+		for _, n := range s.Notes {
+			b.WriteString("- " + n + "\n")
+		}
+	}
+	return os.WriteFile(o.Out, []byte(b.String()), 0o644)
+}
+
+func writeTable(b *strings.Builder, t table) {
+	b.WriteString("| " + strings.Join(t.Headers, " | ") + " |\n|")
+	for range t.Headers {
+		b.WriteString(" --- |")
+	}
+	b.WriteString("\n")
+	for _, r := range t.Rows {
+		b.WriteString("| " + strings.Join(r, " | ") + " |\n")
+	}
+}
+
+// Formatting helpers shared by the scenarios.
+
+func secs(d time.Duration) string {
+	if d < time.Second {
+		return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+func ratio(peer, ours time.Duration) string {
+	if ours <= 0 || peer <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", float64(peer)/float64(ours))
+}
+
+func mib(kib int64) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
+
+func mbps(bytes int64, d time.Duration) string {
+	if d <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f MB/s", float64(bytes)/1e6/d.Seconds())
+}
+
+// verdict renders whether a target was met.
+func verdict(ok bool, target string) string {
+	if ok {
+		return "met (" + target + ")"
+	}
+	return "**missed** (" + target + ")"
+}

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/jlaffaye/ftp"
+)
+
+func dialLogin(ctx context.Context, t *target) (*ftp.ServerConn, error) {
+	c, err := ftp.Dial(t.addr, ftp.DialWithTimeout(time.Minute), ftp.DialWithContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", t.name, err)
+	}
+	if err := c.Login(t.user, t.pass); err != nil {
+		c.Quit()
+		return nil, fmt.Errorf("login to %s: %w", t.name, err)
+	}
+	return c, nil
+}
+
+// loginBurst logs n clients in at once and returns how long until all were
+// in, with the sessions still open.
+func loginBurst(ctx context.Context, t *target, n int) (time.Duration, []*ftp.ServerConn, error) {
+	conns := make([]*ftp.ServerConn, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conns[i], errs[i] = dialLogin(ctx, t)
+		}()
+	}
+	wg.Wait()
+	d := time.Since(start)
+	var live []*ftp.ServerConn
+	var first error
+	for i, c := range conns {
+		if c != nil {
+			live = append(live, c)
+		} else if first == nil {
+			first = errs[i]
+		}
+	}
+	if first != nil {
+		quitAll(live)
+		return d, nil, fmt.Errorf("%d of %d logins failed, first: %w", n-len(live), n, first)
+	}
+	return d, live, nil
+}
+
+func quitAll(cs []*ftp.ServerConn) {
+	var wg sync.WaitGroup
+	for _, c := range cs {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.Quit() }()
+	}
+	wg.Wait()
+}
+
+// parallelUploads logs n clients in, then times all of them uploading data
+// at once.
+func parallelUploads(ctx context.Context, t *target, n int, data []byte) (time.Duration, error) {
+	_, conns, err := loginBurst(ctx, t, n)
+	if err != nil {
+		return 0, err
+	}
+	defer quitAll(conns)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = c.Stor(fmt.Sprintf("up%03d.bin", i), bytes.NewReader(data))
+		}()
+	}
+	wg.Wait()
+	d := time.Since(start)
+	for _, err := range errs {
+		if err != nil {
+			return d, fmt.Errorf("upload to %s: %w", t.name, err)
+		}
+	}
+	return d, nil
+}
+
+// stream times one upload and one download of data over one session.
+func stream(ctx context.Context, t *target, data []byte) (stor, retr time.Duration, err error) {
+	c, err := dialLogin(ctx, t)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer c.Quit()
+	start := time.Now()
+	if err := c.Stor("stream.bin", bytes.NewReader(data)); err != nil {
+		return 0, 0, fmt.Errorf("stor to %s: %w", t.name, err)
+	}
+	stor = time.Since(start)
+	start = time.Now()
+	r, err := c.Retr("stream.bin")
+	if err != nil {
+		return stor, 0, fmt.Errorf("retr from %s: %w", t.name, err)
+	}
+	n, err := io.Copy(io.Discard, r)
+	r.Close()
+	retr = time.Since(start)
+	if err != nil || n != int64(len(data)) {
+		return stor, retr, fmt.Errorf("retr from %s: %d of %d bytes: %v", t.name, n, len(data), err)
+	}
+	return stor, retr, nil
+}
+
+// serverFigures are one server's medians.
+type serverFigures struct {
+	login, upload, stor, retr time.Duration
+	pss, rss                  int64
+	procs                     int
+	failed                    []string
+}
+
+func measureServer(ctx context.Context, e *env, t *target, upData, streamData []byte) serverFigures {
+	var f serverFigures
+	var logins, uploads, stors, retrs []time.Duration
+	var psss, rsss []int64
+	for run := range e.opts.Runs {
+		e.progress("server: %s, run %d", t.name, run+1)
+		d, conns, err := loginBurst(ctx, t, e.sz.logins)
+		if err != nil {
+			f.failed = append(f.failed, err.Error())
+		} else {
+			logins = append(logins, d)
+			time.Sleep(500 * time.Millisecond) // let the sessions settle into idle
+			pss, rss, procs := t.memory()
+			psss, rsss, f.procs = append(psss, pss), append(rsss, rss), procs
+			quitAll(conns)
+		}
+		t.reset()
+		if d, err := parallelUploads(ctx, t, e.sz.uploaders, upData); err != nil {
+			f.failed = append(f.failed, err.Error())
+		} else {
+			uploads = append(uploads, d)
+		}
+		t.reset()
+		if s, r, err := stream(ctx, t, streamData); err != nil {
+			f.failed = append(f.failed, err.Error())
+		} else {
+			stors, retrs = append(stors, s), append(retrs, r)
+		}
+		t.reset()
+	}
+	f.login, f.upload, f.stor, f.retr = medianDur(logins), medianDur(uploads), medianDur(stors), medianDur(retrs)
+	f.pss, f.rss = medianInt(psss), medianInt(rsss)
+	return f
+}
+
+// scenarioServer is scenario 5: syncserver against vsftpd and pure-ftpd
+// under the same load, with the same user and data.
+func scenarioServer(ctx context.Context, e *env) (section, error) {
+	sz := e.sz
+	s := section{Title: "5. Server under load",
+		Text: fmt.Sprintf("The same user and data on every server, driven by jlaffaye/ftp clients: %d clients connecting and "+
+			"logging in at once; %d logged-in clients each uploading a %d MB file at once (aggregate MB/s); one "+
+			"session uploading and downloading %d MiB (STOR / RETR); memory with the %d sessions logged in and idle "+
+			"(PSS summed over the server's processes; forking servers run one or two processes per session). "+
+			"syncserver runs with its defaults (versions on), vsftpd and pure-ftpd with chroot and no limits.",
+			sz.logins, sz.uploaders, sz.uploadSize/1_000_000, sz.streamSize>>20, sz.logins)}
+	upData := make([]byte, sz.uploadSize)
+	rand.Read(upData)
+	streamData := make([]byte, sz.streamSize)
+	rand.Read(streamData)
+	tab := table{Headers: []string{"server", fmt.Sprintf("%d logins", sz.logins), fmt.Sprintf("%d × %d MB uploads", sz.uploaders, sz.uploadSize/1_000_000),
+		"STOR", "RETR", fmt.Sprintf("memory, %d idle sessions", sz.logins)}}
+	var ours serverFigures
+	all := append([]*target{e.srv}, e.peers...)
+	figs := make([]serverFigures, len(all))
+	for i, t := range all {
+		figs[i] = measureServer(ctx, e, t, upData, streamData)
+		if ctx.Err() != nil {
+			return s, ctx.Err()
+		}
+		f := figs[i]
+		if i == 0 {
+			ours = f
+		}
+		mem := mib(f.pss)
+		if f.procs > 1 {
+			mem += fmt.Sprintf(" in %d processes", f.procs)
+		}
+		if i == 0 {
+			mem = mib(f.rss) + " RSS"
+		}
+		tab.Rows = append(tab.Rows, []string{t.name, secs(f.login),
+			mbps(int64(sz.uploaders)*sz.uploadSize, f.upload), mbps(sz.streamSize, f.stor), mbps(sz.streamSize, f.retr), mem})
+		for _, msg := range f.failed {
+			s.Notes = append(s.Notes, t.name+": "+msg)
+		}
+	}
+	s.Tables = append(s.Tables, tab)
+	goals := table{Headers: []string{"syncserver target", "result"}}
+	goals.Rows = append(goals.Rows,
+		[]string{fmt.Sprintf("%d logins < 1 s", sz.logins), verdict(ours.login > 0 && ours.login < time.Second, secs(ours.login))},
+		[]string{"≤ 50 MB RSS with idle sessions", verdict(ours.rss > 0 && ours.rss*1024 <= 50_000_000, mib(ours.rss))},
+	)
+	for i, t := range all[1:] {
+		p := figs[i+1]
+		if t.name != "vsftpd" {
+			continue
+		}
+		atLeast := func(o, v time.Duration) bool { return o > 0 && v > 0 && o <= v }
+		goals.Rows = append(goals.Rows,
+			[]string{"parallel uploads ≥ vsftpd", verdict(atLeast(ours.upload, p.upload), "vs "+mbps(int64(sz.uploaders)*sz.uploadSize, p.upload))},
+			[]string{"STOR ≥ vsftpd", verdict(atLeast(ours.stor, p.stor), "vs "+mbps(sz.streamSize, p.stor))},
+			[]string{"RETR ≥ vsftpd", verdict(atLeast(ours.retr, p.retr), "vs "+mbps(sz.streamSize, p.retr))},
+		)
+	}
+	s.Tables = append(s.Tables, goals)
+	return s, nil
+}

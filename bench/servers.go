@@ -1,0 +1,298 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// benchUser and benchPass are the one account every server under test has:
+// a syncserver user, and a throwaway local system user for the servers that
+// authenticate against the system (vsftpd, pure-ftpd).
+const (
+	benchUser = "syncbench"
+	benchPass = "syncbench-Pass-7"
+)
+
+// target is an FTP server under test, running as a child process. home is
+// the local directory the user sees as "/" after login.
+type target struct {
+	name string
+	addr string
+	user string
+	pass string
+	home string
+	// clear are directories emptied with home on reset (the server's own
+	// versions of replaced files, which would grow between runs).
+	clear []string
+	cmd   *exec.Cmd
+	errs  *bytes.Buffer
+}
+
+// port reports the control port as a string.
+func (t *target) port() string {
+	_, p, _ := net.SplitHostPort(t.addr)
+	return p
+}
+
+// reset empties the user's home so a run starts from a fresh server.
+func (t *target) reset() error {
+	ents, err := os.ReadDir(t.home)
+	if err != nil {
+		return fmt.Errorf("reset %s: %w", t.name, err)
+	}
+	for _, e := range ents {
+		if err := os.RemoveAll(filepath.Join(t.home, e.Name())); err != nil {
+			return fmt.Errorf("reset %s: %w", t.name, err)
+		}
+	}
+	// The directories themselves stay: the server holds them open.
+	for _, dir := range t.clear {
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
+	return nil
+}
+
+// stop ends the server process and everything it forked.
+func (t *target) stop() {
+	if t.cmd == nil || t.cmd.Process == nil {
+		return
+	}
+	pids := treePids(t.cmd.Process.Pid)
+	t.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { t.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.cmd.Process.Kill()
+		<-done
+	}
+	for _, pid := range pids[1:] {
+		if p, err := os.FindProcess(pid); err == nil {
+			p.Kill()
+		}
+	}
+}
+
+// memory returns the server's proportional set size summed over its
+// processes, and the main process's RSS, both in KiB.
+func (t *target) memory() (pss, rss int64, procs int) {
+	pids := treePids(t.cmd.Process.Pid)
+	for _, pid := range pids {
+		pss += pssKiB(pid)
+	}
+	return pss, statusKiB(t.cmd.Process.Pid, "VmRSS"), len(pids)
+}
+
+// freePort picks a free TCP port on 127.0.0.1.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitGreeting waits until addr answers with a 220 greeting.
+func waitGreeting(ctx context.Context, t *target) error {
+	var last error
+	for range 200 {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		c, err := net.DialTimeout("tcp", t.addr, time.Second)
+		if err == nil {
+			c.SetDeadline(time.Now().Add(3 * time.Second))
+			g := make([]byte, 3)
+			_, err = io.ReadFull(c, g)
+			c.Close()
+			if err == nil && string(g) == "220" {
+				return nil
+			}
+		}
+		last = err
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not greet on %s: %v: %s", t.name, t.addr, last, tail(t.errs.String(), 400))
+}
+
+func startTarget(ctx context.Context, t *target, bin string, args ...string) error {
+	t.errs = new(bytes.Buffer)
+	t.cmd = exec.Command(bin, args...)
+	t.cmd.Stdout, t.cmd.Stderr = t.errs, t.errs
+	if err := t.cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", t.name, err)
+	}
+	if err := waitGreeting(ctx, t); err != nil {
+		t.stop()
+		return err
+	}
+	return nil
+}
+
+// startSyncserver runs the syncserver binary with room for hundreds of
+// sessions from 127.0.0.1 and otherwise default settings (versions on).
+func startSyncserver(ctx context.Context, bin, work string) (*target, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(benchPass), bcrypt.DefaultCost)
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	root := filepath.Join(work, "syncserver-root")
+	home := filepath.Join(root, benchUser)
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		return nil, err
+	}
+	conf := fmt.Sprintf(`listen: "127.0.0.1:%d"
+root: %q
+passive_ports: ""
+users:
+  - name: %q
+    password_hash: %q
+    home: %q
+limits:
+  max_connections: 1000
+  max_per_ip: 1000
+log:
+  level: "warn"
+`, port, root, benchUser, string(hash), benchUser)
+	path := filepath.Join(work, "server.yaml")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		return nil, err
+	}
+	t := &target{name: "syncserver", addr: fmt.Sprintf("127.0.0.1:%d", port), user: benchUser, pass: benchPass,
+		home: home, clear: []string{filepath.Join(root, ".syncserver", "versions")}}
+	if err := startTarget(ctx, t, bin, "run", "-config", path); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// errNoPeer marks a peer server that is not installed or cannot run here.
+var errNoPeer = errors.New("peer unavailable")
+
+// systemUser makes sure the local user benchUser exists with benchPass and
+// an empty home, and returns the home.
+func systemUser() (string, error) {
+	if os.Geteuid() != 0 {
+		return "", fmt.Errorf("%w: needs root to create the local user %s", errNoPeer, benchUser)
+	}
+	if exec.Command("id", benchUser).Run() != nil {
+		if out, err := exec.Command("useradd", "-m", "-s", "/bin/bash", benchUser).CombinedOutput(); err != nil {
+			return "", fmt.Errorf("%w: useradd: %v: %s", errNoPeer, err, out)
+		}
+	}
+	chpw := exec.Command("chpasswd")
+	chpw.Stdin = strings.NewReader(benchUser + ":" + benchPass + "\n")
+	if out, err := chpw.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%w: chpasswd: %v: %s", errNoPeer, err, out)
+	}
+	out, err := exec.Command("getent", "passwd", benchUser).Output()
+	if err != nil {
+		return "", fmt.Errorf("%w: getent: %v", errNoPeer, err)
+	}
+	f := strings.Split(strings.TrimSpace(string(out)), ":")
+	if len(f) < 6 {
+		return "", fmt.Errorf("%w: odd passwd entry %q", errNoPeer, out)
+	}
+	return f[5], nil
+}
+
+// startVsftpd runs vsftpd in the foreground on 127.0.0.1 with the user
+// chrooted in its home, no connection limits, and logging off.
+func startVsftpd(ctx context.Context, work string) (*target, error) {
+	bin, err := exec.LookPath("vsftpd")
+	if err != nil {
+		if _, e := os.Stat("/usr/sbin/vsftpd"); e != nil {
+			return nil, fmt.Errorf("%w: vsftpd is not installed", errNoPeer)
+		}
+		bin = "/usr/sbin/vsftpd"
+	}
+	home, err := systemUser()
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	os.MkdirAll("/var/run/vsftpd/empty", 0o755)
+	pasv := 40000 + port%10000
+	conf := fmt.Sprintf(`listen=YES
+listen_ipv6=NO
+listen_address=127.0.0.1
+listen_port=%d
+background=NO
+anonymous_enable=NO
+local_enable=YES
+write_enable=YES
+local_umask=022
+chroot_local_user=YES
+allow_writeable_chroot=YES
+pasv_enable=YES
+pasv_min_port=%d
+pasv_max_port=%d
+seccomp_sandbox=NO
+pam_service_name=vsftpd
+secure_chroot_dir=/var/run/vsftpd/empty
+xferlog_enable=NO
+dirmessage_enable=NO
+max_clients=0
+max_per_ip=0
+`, port, pasv, pasv+999)
+	path := filepath.Join(work, "vsftpd.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		return nil, err
+	}
+	t := &target{name: "vsftpd", addr: fmt.Sprintf("127.0.0.1:%d", port), user: benchUser, pass: benchPass, home: home}
+	if err := startTarget(ctx, t, bin, path); err != nil {
+		return nil, fmt.Errorf("%w: %v", errNoPeer, err)
+	}
+	return t, nil
+}
+
+// startPureFTPd runs pure-ftpd in the foreground on 127.0.0.1 with system
+// logins, everyone chrooted, no anonymous access and room for 1000 clients.
+func startPureFTPd(ctx context.Context, work string) (*target, error) {
+	bin, err := exec.LookPath("pure-ftpd")
+	if err != nil {
+		if _, e := os.Stat("/usr/sbin/pure-ftpd"); e != nil {
+			return nil, fmt.Errorf("%w: pure-ftpd is not installed", errNoPeer)
+		}
+		bin = "/usr/sbin/pure-ftpd"
+	}
+	home, err := systemUser()
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	pasv := 30000 + port%8000
+	t := &target{name: "pure-ftpd", addr: fmt.Sprintf("127.0.0.1:%d", port), user: benchUser, pass: benchPass, home: home}
+	err = startTarget(ctx, t, bin, "-S", fmt.Sprintf("127.0.0.1,%d", port), "-l", "unix", "-A", "-E",
+		"-c", "1000", "-C", "1000", "-p", fmt.Sprintf("%d:%d", pasv, pasv+999), "-H", "-4")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNoPeer, err)
+	}
+	return t, nil
+}
