@@ -77,7 +77,10 @@ func (f *folder) run(ctx context.Context) error {
 				continue
 			}
 			attempt = 0
-			full = false
+			// After the agent's own uploads in two-way, list the remote
+			// again at once, so that other agents' changes to the same
+			// directories are seen quickly (cheap with the walk cache).
+			full = scope != nil && f.mode == plan.TwoWay && res.Plan.Count(plan.Upload) > 0
 			clear(pending)
 			if len(res.Retry) > 0 {
 				later = append(later, res.Retry...)
