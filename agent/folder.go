@@ -134,6 +134,7 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 		f.remote, f.haveRemote = rm, true
 	} else {
 		local = f.scanScope(scope)
+		scope = f.widenForRenames(scope, local)
 	}
 	for p, err := range local.Unreadable {
 		res.Problems[p] = err

@@ -46,12 +46,20 @@ func (f *folder) run(ctx context.Context) error {
 	recheck := time.NewTimer(time.Hour)
 	recheck.Stop()
 
+	// A batch that saw a path vanish waits settleDelay for more events:
+	// the new name of a rename may come in the next batch, and a pass
+	// that sees only the old one deletes remotely what it should rename.
+	settle := time.NewTimer(time.Hour)
+	settle.Stop()
+	settleDelay := max(2*f.cfg.Debounce.D(), 50*time.Millisecond)
+	holding := false
+
 	full := true
 	pending := make(map[string]struct{})
 	var later []string
 	attempt := 0
 	for {
-		if full || len(pending) > 0 {
+		if full || (len(pending) > 0 && !holding) {
 			var scope []string
 			if !full {
 				for p := range pending {
@@ -102,7 +110,13 @@ func (f *folder) run(ctx context.Context) error {
 			}
 			for _, p := range b.Paths {
 				pending[p] = struct{}{}
+				if _, ok, _ := statLocal(f.root, p); !ok && !holding {
+					holding = true
+					settle.Reset(settleDelay)
+				}
 			}
+		case <-settle.C:
+			holding = false
 		case <-recheck.C:
 			for _, p := range later {
 				pending[p] = struct{}{}

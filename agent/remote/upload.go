@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/syncagent/syncagent/internal/crashpoint"
 )
 
 // Verification methods reported in UploadResult and DownloadResult.
@@ -49,7 +52,7 @@ func (p *Pool) takeResume(remote string, fi os.FileInfo) (resumeState, bool) {
 	rs, ok := p.resumes[remote]
 	delete(p.resumes, remote)
 	if !ok || rs.size != fi.Size() || !rs.mtime.Equal(fi.ModTime()) || !os.SameFile(rs.src, fi) {
-		return resumeState{}, false
+		return rs, false // rs.temp, if set, is now an orphan for the caller to remove
 	}
 	return rs, true
 }
@@ -124,6 +127,9 @@ func (p *Pool) upload(s *slot, f *os.File, localPath string, fi os.FileInfo, rem
 	size := fi.Size()
 	rs, ok := p.takeResume(remote, fi)
 	if !ok {
+		if rs.temp != "" {
+			p.discard(s, rs.temp) // the source changed since: start afresh
+		}
 		rs = resumeState{temp: tempName(path.Dir(remote)), size: size, mtime: fi.ModTime(), src: fi}
 	}
 	var offset int64
@@ -165,22 +171,29 @@ func (p *Pool) upload(s *slot, f *os.File, localPath string, fi os.FileInfo, rem
 	}
 	res := UploadResult{Resumed: offset}
 	copy(res.SHA256[:], h.Sum(nil))
+	// A connection lost from here on would orphan the complete temporary
+	// (the call that could delete it is the one that failed): remember it
+	// so the next Upload of the unchanged file resumes at its end, or
+	// removes it if the file changed.
 	if res.Verified, err = p.verify(s, ctl, rs.temp, size, res.SHA256); err != nil {
-		p.discard(s, rs.temp)
+		p.keepOrDiscard(s, remote, rs, err)
 		return UploadResult{}, err
 	}
 	if caps.MFMT {
 		if err := s.ftp.SetTime(rs.temp, fi.ModTime()); err != nil {
 			if !permanentReply(err) {
+				p.keepOrDiscard(s, remote, rs, err)
 				return UploadResult{}, err
 			}
 			p.log.Warn("cannot set remote modification time", "path", remote, "err", err)
 		}
 	}
+	crashpoint.Hit(crashpoint.UploadSent)
 	if err := p.replace(s, rs.temp, remote); err != nil {
-		p.discard(s, rs.temp)
+		p.keepOrDiscard(s, remote, rs, err)
 		return UploadResult{}, err
 	}
+	crashpoint.Hit(crashpoint.UploadRenamed)
 	if res.Entry, err = p.stat(s, remote); err != nil {
 		return UploadResult{}, err
 	}
@@ -191,6 +204,17 @@ func (p *Pool) forgetResume(remote string) {
 	p.resumeMu.Lock()
 	delete(p.resumes, remote)
 	p.resumeMu.Unlock()
+}
+
+// keepOrDiscard handles a complete temporary after a failure: on a broken
+// connection it is kept for the next Upload to resume (or remove), else
+// deleted.
+func (p *Pool) keepOrDiscard(s *slot, remote string, rs resumeState, err error) {
+	if leavesConnBroken(err) && !errors.Is(err, ErrVerify) {
+		p.keepResume(remote, rs)
+		return
+	}
+	p.discard(s, rs.temp)
 }
 
 // discard deletes a temporary after a failure; it is best effort, since
