@@ -41,7 +41,7 @@ func metaTree(root string, skip map[string]bool) map[string]fileMeta {
 		}
 		rel, _ := filepath.Rel(root, p)
 		rel = filepath.ToSlash(rel)
-		if skip[rel] {
+		if skip[rel] || (skip[".syncagent-*"] && strings.HasPrefix(d.Name(), ".syncagent-")) {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
