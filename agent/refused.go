@@ -56,19 +56,22 @@ func (r *refusals) forget(a plan.Action) {
 	delete(r.m, refusalKey{a.Kind, a.Path})
 }
 
-// refusedByPolicy returns the remembered refusal of a remote delete or
-// rename of a newer than retryAfter, or nil when the action should be
+// refusedByPolicy returns the remembered refusal of a remote delete,
+// rename or (5xx only) upload of a newer than retryAfter, or nil when the action should be
 // tried. Once retryAfter has passed, the entry's clock restarts so the
 // action is tried once, not on every pass, while the refusal lasts.
 func (r *refusals) refusedByPolicy(a plan.Action, now time.Time, retryAfter time.Duration) error {
-	if a.Kind != plan.DeleteRemote && a.Kind != plan.RenameRemote {
+	if a.Kind != plan.DeleteRemote && a.Kind != plan.RenameRemote && a.Kind != plan.Upload {
 		return nil
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	k := refusalKey{a.Kind, a.Path}
 	old, ok := r.m[k]
-	if !ok {
+	// An upload is held back only when the server refused it (5xx): an
+	// append-only account refuses to rename the upload over the old file,
+	// and every try would leave a temporary it may not delete either.
+	if !ok || a.Kind == plan.Upload && remote.ReplyCode(old.err)/100 != 5 {
 		return nil
 	}
 	if now.Sub(old.at) >= retryAfter {
