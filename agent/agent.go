@@ -129,6 +129,9 @@ func (a *Agent) cleanTemps(ctx context.Context) {
 		age = staleTempAge
 	}
 	for _, f := range a.folders {
+		if n, err := removeLocalTemps(f.root); err != nil || n > 0 {
+			f.log.Info("removed local temporaries of a killed agent", "count", n, "err", err)
+		}
 		n, err := f.rem.CleanTemps(ctx, f.rroot, age)
 		if err != nil {
 			f.log.Debug("clean stale temporaries", "err", err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/syncagent/syncagent/agent/plan"
 	"github.com/syncagent/syncagent/agent/remote"
+	"github.com/syncagent/syncagent/internal/crashpoint"
 	"github.com/syncagent/syncagent/syncstate"
 )
 
@@ -130,6 +131,7 @@ func (f *folder) do(ctx context.Context, a plan.Action, it plan.Item, res *passR
 		f.put(syncstate.Entry{Path: a.Path, Dir: true})
 		return nil
 	case plan.DeleteRemote:
+		crashpoint.Hit(crashpoint.DeleteStart)
 		var err error
 		if it.Remote.Dir {
 			err = f.rem.RemoveDir(ctx, rpath, true)
@@ -146,8 +148,10 @@ func (f *folder) do(ctx context.Context, a plan.Action, it plan.Item, res *passR
 				return fmt.Errorf("server refused the delete: %w", err)
 			}
 		}
+		crashpoint.Hit(crashpoint.DeleteDone)
 		f.dropRemote(a.Path)
 		f.del(a.Path)
+		crashpoint.Hit(crashpoint.DeleteSaved)
 		f.log.Info("deleted remote", "path", a.Path)
 		return nil
 	case plan.DeleteLocal:
@@ -158,11 +162,14 @@ func (f *folder) do(ctx context.Context, a plan.Action, it plan.Item, res *passR
 		f.log.Info("deleted local", "path", a.Path)
 		return nil
 	case plan.RenameRemote:
+		crashpoint.Hit(crashpoint.RenameStart)
 		if err := f.rem.Rename(ctx, rpath, joinRemote(f.rroot, a.To)); err != nil {
 			return err
 		}
+		crashpoint.Hit(crashpoint.RenameDone)
 		f.moveRemote(a.Path, a.To)
 		f.move(a.Path, a.To)
+		crashpoint.Hit(crashpoint.RenameSaved)
 		f.log.Info("renamed remote", "from", a.Path, "to", a.To)
 		return nil
 	case plan.RenameLocal:
@@ -203,6 +210,7 @@ func (f *folder) upload(ctx context.Context, rel string, it plan.Item) error {
 	// The pool hashes while it streams and fails with ErrSourceChanged if
 	// the file moves during the transfer; a change between the plan and
 	// the open shows as a different hash.
+	crashpoint.Hit(crashpoint.UploadStart)
 	r, err := f.rem.Upload(ctx, lpath, joinRemote(f.rroot, rel), nil)
 	if err != nil {
 		return err
@@ -213,6 +221,7 @@ func (f *folder) upload(ctx context.Context, rel string, it plan.Item) error {
 	f.setRemote(rel, r.Entry)
 	f.put(syncstate.Entry{Path: rel, Size: fi.Size(), MTime: fi.ModTime(), Hash: r.SHA256,
 		RemoteSize: r.Size, RemoteMTime: r.ModTime, RemoteID: r.ID})
+	crashpoint.Hit(crashpoint.UploadSaved)
 	f.mu.Lock()
 	f.status.Uploaded++
 	f.mu.Unlock()
@@ -231,6 +240,7 @@ func (f *folder) download(ctx context.Context, rel string, it plan.Item) error {
 	if err := os.MkdirAll(filepath.Dir(lpath), 0o755); err != nil {
 		return err
 	}
+	crashpoint.Hit(crashpoint.DownloadStart)
 	r, err := f.rem.DownloadChecked(ctx, joinRemote(f.rroot, rel), lpath, nil, func(remote.DownloadResult) error {
 		return f.unchangedSincePlan(rel, it)
 	})
@@ -243,6 +253,7 @@ func (f *folder) download(ctx context.Context, rel string, it plan.Item) error {
 	}
 	f.put(syncstate.Entry{Path: rel, Size: cur.Size, MTime: cur.MTime, Hash: r.SHA256,
 		RemoteSize: it.Remote.Size, RemoteMTime: it.Remote.MTime, RemoteID: it.Remote.ID})
+	crashpoint.Hit(crashpoint.DownloadSaved)
 	f.mu.Lock()
 	f.status.Downloaded++
 	f.mu.Unlock()

@@ -193,6 +193,7 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 	}
 	sort.Strings(f.status.Problems)
 	f.mu.Unlock()
+	f.log.Debug("pass done", "full", scope == nil, "actions", res.Done)
 	return res, nil
 }
 

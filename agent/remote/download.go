@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/syncagent/syncagent/internal/crashpoint"
 )
 
 // DownloadResult describes a completed download.
@@ -78,10 +80,12 @@ func (p *Pool) DownloadChecked(ctx context.Context, remotePath, localPath string
 			return DownloadResult{}, err
 		}
 	}
+	crashpoint.Hit(crashpoint.DownloadFetched)
 	if err := os.Rename(tmp.Name(), localPath); err != nil {
 		return DownloadResult{}, local(fmt.Errorf("download %s: %w", remotePath, err))
 	}
 	placed = true
+	crashpoint.Hit(crashpoint.DownloadRenamed)
 	return res, nil
 }
 

@@ -1,0 +1,466 @@
+package agent
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/syncagent/syncagent/internal/config"
+	"github.com/syncagent/syncagent/server"
+	"github.com/syncagent/syncagent/syncstate"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Helpers of the reliability suite (chaos_test.go, crashpoint_test.go):
+// the agent as a real process that can be SIGKILLed, a TCP proxy that
+// breaks connections at chosen byte offsets, and the invariant checks.
+
+var (
+	agentBinOnce sync.Once
+	agentBin     string
+	agentBinErr  error
+)
+
+// syncagentBinary builds ./cmd/syncagent once per test binary.
+func syncagentBinary(t testing.TB) string {
+	t.Helper()
+	agentBinOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "syncagent-chaos-")
+		if err != nil {
+			agentBinErr = err
+			return
+		}
+		agentBin = filepath.Join(dir, "syncagent")
+		out, err := exec.Command("go", "build", "-o", agentBin, "github.com/syncagent/syncagent/cmd/syncagent").CombinedOutput()
+		if err != nil {
+			agentBinErr = fmt.Errorf("build syncagent: %v\n%s", err, out)
+		}
+	})
+	if agentBinErr != nil {
+		t.Fatal(agentBinErr)
+	}
+	return agentBin
+}
+
+// startVersionedServer is startE2EServer keeping every old version, so that
+// "nothing is lost" can look for overwritten content in the version store.
+func startVersionedServer(t testing.TB) *e2eServer {
+	t.Helper()
+	h, err := bcrypt.GenerateFromPassword([]byte(e2ePassword), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := server.DefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Root = t.TempDir()
+	cfg.PassivePorts = ""
+	cfg.Versions = server.VersionsConfig{Keep: 100000, MaxAge: config.Duration(1000 * time.Hour)}
+	cfg.Users = []server.UserConfig{{Name: "agent", PasswordHash: string(h), Home: "agent"}}
+	s := &e2eServer{root: cfg.Root, Home: filepath.Join(cfg.Root, "agent"), t: t}
+	s.start(cfg, "127.0.0.1:0")
+	t.Cleanup(s.stop)
+	return s
+}
+
+// agentProc is syncagent run as a child process.
+type agentProc struct {
+	t      testing.TB
+	bin    string
+	config string
+	state  string
+	mu     sync.Mutex
+	log    bytes.Buffer // every run's stderr, for the panic check and failures
+	cmd    *exec.Cmd
+	done   chan struct{}
+}
+
+// newAgentProc writes a config for one folder synced with addr's /remote.
+func newAgentProc(t testing.TB, addr, local, mode string) *agentProc {
+	t.Helper()
+	dir := t.TempDir()
+	p := &agentProc{t: t, bin: syncagentBinary(t), config: filepath.Join(dir, "agent.yaml"), state: filepath.Join(dir, "state.db")}
+	y := fmt.Sprintf(`state: %q
+status_listen: ""
+servers:
+  srv: {address: %q, user: agent, password: %q, connections: 3}
+folders:
+  - {name: f, path: %q, server: srv, remote: /remote, mode: %s, debounce: 20ms, poll: 300ms, rescan: 2s, max_delete: "100%%"}
+`, p.state, addr, e2ePassword, local, mode)
+	if err := os.WriteFile(p.config, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.stop() })
+	return p
+}
+
+// start runs the agent with extra environment variables (KEY=VALUE).
+func (p *agentProc) start(env ...string) {
+	p.t.Helper()
+	cmd := exec.Command(p.bin, "run", "-config", p.config, "-log-level", "debug")
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.log}
+	cmd.Stdout = cmd.Stderr
+	if err := cmd.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	p.cmd, p.done = cmd, done
+}
+
+// kill SIGKILLs the agent and waits for it to be gone.
+func (p *agentProc) kill() {
+	if p.cmd == nil {
+		return
+	}
+	p.cmd.Process.Kill()
+	<-p.done
+	p.cmd = nil
+}
+
+// stop asks the agent to shut down (SIGTERM) and waits, killing it after 20s.
+func (p *agentProc) stop() {
+	if p.cmd == nil {
+		return
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(20 * time.Second):
+		p.t.Errorf("agent did not stop on SIGTERM within 20s")
+		p.cmd.Process.Kill()
+		<-p.done
+	}
+	p.cmd = nil
+}
+
+// waitExit waits (bounded) for the agent to exit by itself and reports
+// whether a signal ended it.
+func (p *agentProc) waitExit(d time.Duration) (killed, exited bool) {
+	select {
+	case <-p.done:
+	case <-time.After(d):
+		return false, false
+	}
+	ws, _ := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	p.cmd = nil
+	return ws.Signaled() && ws.Signal() == syscall.SIGKILL, true
+}
+
+func (p *agentProc) logs() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.String()
+}
+
+// waitPasses waits (bounded) until the running agent has completed n more
+// sync passes, so that what it saw is in its state database.
+func (p *agentProc) waitPasses(n int) {
+	p.t.Helper()
+	count := func() int { return strings.Count(p.logs(), `msg="pass done"`) }
+	want := count() + n
+	deadline := time.Now().Add(60 * time.Second)
+	for count() < want {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("the agent completed no sync pass in 60s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (w *lockedWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(b)
+}
+
+// chaosProxy relays FTP between the agent and the server, data connections
+// included (it rewrites EPSV replies), and breaks them on demand: resetAll
+// resets every connection, cutAfter resets them all once n more bytes have
+// passed in either direction, stall holds every byte for a while.
+type chaosProxy struct {
+	ln      net.Listener
+	backend string
+
+	mu       sync.Mutex
+	conns    map[net.Conn]bool
+	cutLeft  int64 // <0: off
+	stallTil time.Time
+	wg       sync.WaitGroup
+}
+
+func newChaosProxy(t testing.TB, backend string) *chaosProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &chaosProxy{ln: ln, backend: backend, conns: make(map[net.Conn]bool), cutLeft: -1}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.wg.Add(1)
+			go func() { defer p.wg.Done(); p.control(c) }()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); p.resetAll(); p.wg.Wait() })
+	return p
+}
+
+func (p *chaosProxy) Addr() string { return p.ln.Addr().String() }
+
+func (p *chaosProxy) add(cs ...net.Conn) {
+	p.mu.Lock()
+	for _, c := range cs {
+		p.conns[c] = true
+	}
+	p.mu.Unlock()
+}
+
+func (p *chaosProxy) resetAll() {
+	p.mu.Lock()
+	conns := p.conns
+	p.conns = make(map[net.Conn]bool)
+	p.cutLeft = -1
+	p.mu.Unlock()
+	for c := range conns {
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetLinger(0)
+		}
+		c.Close()
+	}
+}
+
+func (p *chaosProxy) cutAfter(n int64) { p.mu.Lock(); p.cutLeft = n; p.mu.Unlock() }
+
+func (p *chaosProxy) stall(d time.Duration) {
+	p.mu.Lock()
+	p.stallTil = time.Now().Add(d)
+	p.mu.Unlock()
+}
+
+// calm turns every pending fault off.
+func (p *chaosProxy) calm() {
+	p.mu.Lock()
+	p.cutLeft, p.stallTil = -1, time.Time{}
+	p.mu.Unlock()
+}
+
+// passing accounts n bytes; false means the cut point was reached.
+func (p *chaosProxy) passing(n int) bool {
+	p.mu.Lock()
+	wait := time.Until(p.stallTil)
+	cut := false
+	if p.cutLeft >= 0 {
+		p.cutLeft -= int64(n)
+		cut = p.cutLeft < 0
+	}
+	p.mu.Unlock()
+	if cut {
+		p.resetAll()
+		return false
+	}
+	if wait > 0 {
+		time.Sleep(wait)
+	}
+	return true
+}
+
+func (p *chaosProxy) control(client net.Conn) {
+	srv, err := net.DialTimeout("tcp", p.backend, 5*time.Second)
+	if err != nil {
+		client.Close()
+		return
+	}
+	p.add(client, srv)
+	defer client.Close()
+	defer srv.Close()
+	p.wg.Add(1)
+	go func() { defer p.wg.Done(); p.pipe(srv, client); srv.Close() }()
+	r := bufio.NewReader(srv)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		if strings.HasPrefix(line, "229 ") {
+			line = p.relayData(line)
+		}
+		if !p.passing(len(line)) {
+			return
+		}
+		if _, err := io.WriteString(client, line); err != nil {
+			return
+		}
+	}
+}
+
+// relayData opens a one-shot relay for the port of an EPSV reply.
+func (p *chaosProxy) relayData(line string) string {
+	i, j := strings.Index(line, "|||"), strings.LastIndex(line, "|")
+	if i < 0 || j <= i+3 {
+		return line
+	}
+	port, err := strconv.Atoi(line[i+3 : j])
+	if err != nil {
+		return line
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return line
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		defer ln.Close()
+		ln.(*net.TCPListener).SetDeadline(time.Now().Add(20 * time.Second))
+		client, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		srv, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 5*time.Second)
+		if err != nil {
+			client.Close()
+			return
+		}
+		p.add(client, srv)
+		done := make(chan struct{})
+		go func() { defer close(done); p.pipe(client, srv); client.(*net.TCPConn).CloseWrite() }()
+		p.pipe(srv, client)
+		srv.(*net.TCPConn).CloseWrite()
+		<-done
+		client.Close()
+		srv.Close()
+	}()
+	return fmt.Sprintf("229 Entering Extended Passive Mode (|||%d|)\r\n", ln.Addr().(*net.TCPAddr).Port)
+}
+
+func (p *chaosProxy) pipe(dst, src net.Conn) {
+	buf := make([]byte, 16*1024)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if !p.passing(n) {
+				return
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func sum(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// fileHashes maps every regular file under root to its full SHA-256 and
+// lists the agent temporaries found.
+func fileHashes(t testing.TB, root string) (files map[string]string, temps []string) {
+	t.Helper()
+	files = make(map[string]string)
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		if strings.HasPrefix(d.Name(), ".syncagent-") {
+			temps = append(temps, rel)
+			return nil
+		}
+		if b, err := os.ReadFile(p); err == nil {
+			files[rel] = sum(b)
+		}
+		return nil
+	})
+	return files, temps
+}
+
+// checkState compares the agent's state database (the agent stopped) with
+// the converged tree: one entry per file, with the file's hash and size.
+func checkState(t testing.TB, stateFile string, files map[string]string) {
+	t.Helper()
+	db, err := syncstate.Open(stateFile, syncstate.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatalf("open state: %v", err)
+	}
+	defer db.Close()
+	entries, err := db.Folder("f")
+	if err != nil {
+		t.Fatalf("read state: %v", err)
+	}
+	for p, e := range entries {
+		if e.Dir {
+			continue
+		}
+		h, ok := files[p]
+		if !ok {
+			t.Errorf("state has %s, which exists on neither side", p)
+		} else if hex.EncodeToString(e.Hash[:]) != h {
+			t.Errorf("state hash of %s is %x, the file's is %s", p, e.Hash[:4], h[:8])
+		}
+	}
+	for p := range files {
+		if e, ok := entries[p]; !ok || e.Dir {
+			t.Errorf("%s is synced on both sides but has no state entry", p)
+		}
+	}
+}
+
+// backdate makes every remote agent temporary look two hours old, as if
+// the agent killed before had died long ago, so that the next start's
+// clean-up takes them.
+func backdate(root string) {
+	old := time.Now().Add(-2 * time.Hour)
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), ".syncagent-") {
+			os.Chtimes(p, old, old)
+		}
+		return nil
+	})
+}
+
+// randomContent is a unique content: a header naming its origin, and
+// pseudo-random filler so that sizes vary from empty-ish to a few hundred KB.
+func randomContent(rng *rand.Rand, origin string) []byte {
+	var b bytes.Buffer
+	b.WriteString(origin + "\n")
+	n := rng.IntN(4096)
+	if rng.IntN(5) == 0 {
+		n = 64<<10 + rng.IntN(256<<10)
+	}
+	for b.Len() < n {
+		fmt.Fprintf(&b, "%016x", rng.Uint64())
+	}
+	return b.Bytes()
+}
