@@ -6,10 +6,12 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
 	"net/textproto"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // FTP reply codes this package looks at (RFC 959 section 4.2, RFC 4217).
@@ -61,7 +63,28 @@ func (d *dataDialer) dial(addr string) (net.Conn, error) {
 	}
 	// The handshake happens on first use, as jlaffaye/ftp does it: some
 	// servers only start theirs after the transfer command.
-	return tls.Client(w, d.tlsConf), nil
+	return &tlsDataConn{Conn: tls.Client(w, d.tlsConf), drain: d.cfg.OpTimeout}, nil
+}
+
+// tlsDataConn closes a TLS data connection without a reset. A TLS 1.3
+// server sends session tickets after the handshake; an uploading client
+// never reads them, and closing a socket with unread bytes makes the kernel
+// send RST instead of FIN, which can discard upload data the server has not
+// read yet (it then answers 426). So Close sends close_notify, reads until
+// the server closes (it does once it has stored everything), then closes.
+// Safe for use by one goroutine, like the connection it wraps.
+type tlsDataConn struct {
+	*tls.Conn
+	drain time.Duration
+}
+
+func (c *tlsDataConn) Close() error {
+	if c.Conn.CloseWrite() == nil {
+		// Bounded: a download abandoned half-way is not read to its end.
+		c.Conn.SetReadDeadline(time.Now().Add(c.drain))
+		io.CopyN(io.Discard, c.Conn, 1<<20)
+	}
+	return c.Conn.Close()
 }
 
 // dialControl opens a control connection: plain TCP for none and explicit
