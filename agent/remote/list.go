@@ -29,6 +29,9 @@ type Entry struct {
 	// ID is the server's MLSD "unique" fact (stable across renames on most
 	// servers); empty when the server does not offer it.
 	ID string
+	// Perm is the MLSD "perm" fact (RFC 3659 7.5.5): what this login may do
+	// with the entry; empty when the server does not say.
+	Perm string
 }
 
 // parseMLSx parses one MLSD line or MLST fact line ("facts SP name"). It
@@ -55,6 +58,8 @@ func parseMLSx(line string) (Entry, bool) {
 			e.ModTime = parseMLSTime(v)
 		case "unique":
 			e.ID = v
+		case "perm":
+			e.Perm = v
 		}
 	}
 	switch kind {
@@ -116,6 +121,9 @@ func (p *Pool) list(s *slot, dir string) ([]Entry, error) {
 		for _, e := range all {
 			if validName(e.Name) {
 				out = append(out, e)
+				if !e.Dir && writeOnly(e.Perm) {
+					p.noRename.Store(true)
+				}
 			}
 		}
 		return out, nil

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jlaffaye/ftp"
@@ -44,6 +45,10 @@ type Pool struct {
 
 	resumeMu sync.Mutex
 	resumes  map[string]resumeState // remote path → interrupted upload
+
+	// noRename is set once a listing showed a file this login may write but
+	// not rename (an append-only account): uploads then check their target.
+	noRename atomic.Bool
 }
 
 // slot is one pooled connection: a jlaffaye/ftp connection for transfers

@@ -125,6 +125,9 @@ func (p *Pool) upload(s *slot, f *os.File, localPath string, fi os.FileInfo, rem
 	ctl := s.ctl
 	caps := ctl.caps
 	size := fi.Size()
+	if p.mustWriteInPlace(ctl, remote) {
+		return p.uploadInPlace(s, f, localPath, fi, remote, progress)
+	}
 	rs, ok := p.takeResume(remote, fi)
 	if !ok {
 		if rs.temp != "" {
@@ -196,6 +199,9 @@ func (p *Pool) upload(s *slot, f *os.File, localPath string, fi os.FileInfo, rem
 	crashpoint.Hit(crashpoint.UploadRenamed)
 	if res.Entry, err = p.stat(s, remote); err != nil {
 		return UploadResult{}, err
+	}
+	if writeOnly(res.Entry.Perm) {
+		p.noRename.Store(true) // the next upload over this file must go in place
 	}
 	return res, nil
 }
@@ -297,4 +303,51 @@ func (r *hashingReader) Read(b []byte) (int, error) {
 		err = local(err)
 	}
 	return n, err
+}
+
+// mustWriteInPlace reports whether the server says this login may replace
+// the existing file at remote but not rename over it (MLST perm has "w" but
+// no "f"), as syncserver's append-only accounts: the temporary-and-rename
+// way would leave a temporary it could never move or delete.
+func (p *Pool) mustWriteInPlace(ctl *ctrlSession, remote string) bool {
+	if !ctl.caps.MLSD || !p.noRename.Load() {
+		return false
+	}
+	e, err := ctl.mlst(remote)
+	return err == nil && !e.Dir && writeOnly(e.Perm)
+}
+
+// writeOnly reports whether an RFC 3659 perm fact allows writing a file
+// but not renaming it.
+func writeOnly(perm string) bool {
+	return strings.Contains(perm, "w") && !strings.Contains(perm, "f")
+}
+
+// uploadInPlace stores the file straight under its name. Only used where
+// the server forbids renames over the file; syncserver still writes such an
+// upload atomically and keeps the replaced content as a version.
+func (p *Pool) uploadInPlace(s *slot, f *os.File, localPath string, fi os.FileInfo, remote string, progress func(int64)) (UploadResult, error) {
+	h := sha256.New()
+	src := &hashingReader{r: io.NewSectionReader(f, 0, fi.Size()), h: h, progress: progress}
+	if err := s.ftp.StorFrom(remote, src, 0); err != nil {
+		return UploadResult{}, err
+	}
+	if src.done != fi.Size() || changed(localPath, fi) {
+		return UploadResult{}, ErrSourceChanged
+	}
+	var res UploadResult
+	copy(res.SHA256[:], h.Sum(nil))
+	var err error
+	if res.Verified, err = p.verify(s, s.ctl, remote, fi.Size(), res.SHA256); err != nil {
+		return UploadResult{}, err
+	}
+	if s.ctl.caps.MFMT {
+		if err := s.ftp.SetTime(remote, fi.ModTime()); err != nil && !permanentReply(err) {
+			return UploadResult{}, err
+		}
+	}
+	if res.Entry, err = p.stat(s, remote); err != nil {
+		return UploadResult{}, err
+	}
+	return res, nil
 }
