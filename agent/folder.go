@@ -140,9 +140,9 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 		res.Problems[p] = err
 	}
 	paths := f.pathsFor(full, scope, local)
+	paths = f.checkNames(paths, local, &res)
 	items := make([]plan.Item, 0, len(paths))
 	for _, p := range paths {
-	paths = f.checkNames(paths, local, &res)
 		if blockedBy(p, local.Unreadable) {
 			continue
 		}
