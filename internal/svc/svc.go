@@ -2,7 +2,6 @@ package svc
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -12,14 +11,25 @@ import (
 	"github.com/kardianos/service"
 )
 
-// Spec names a service and the config file its "run" command reads.
+// Spec names a service and the config file its "run" command reads. A Spec
+// is a plain value; the functions taking one are safe for concurrent use
+// only in the sense that the service manager serialises them.
 type Spec struct {
+	// Name is the service's name in the service manager. Tests set a name
+	// of their own so nothing real is touched.
 	Name        string
 	DisplayName string
 	Description string
 	// ConfigPath is made absolute before it is written into the service.
 	ConfigPath string
+	// Executable is the program the service runs; empty means this one.
+	Executable string
 }
+
+// RestartDelay is how long the service manager waits before restarting a
+// service that exited (Windows recovery actions and the SysV supervisor;
+// systemd and launchd use their own defaults).
+const RestartDelay = "5s"
 
 func (sp Spec) config() (*service.Config, error) {
 	abs, err := filepath.Abs(sp.ConfigPath)
@@ -30,17 +40,27 @@ func (sp Spec) config() (*service.Config, error) {
 		Name:        sp.Name,
 		DisplayName: sp.DisplayName,
 		Description: sp.Description,
+		Executable:  sp.Executable,
 		Arguments:   []string{"run", "-config", abs},
+		// systemd only: start once the network is up.
+		Dependencies: []string{"After=network-online.target", "Wants=network-online.target"},
+		// Keys as kardianos/service v1.3.0 reads them; each platform
+		// ignores the others'.
 		Option: service.KeyValue{
-			// Restart on failure and start at boot, on every platform
-			// kardianos supports (string keys work across platforms).
-			"Restart":                "always",
+			// systemd: Restart= in the unit (kardianos installs it
+			// enabled, so it starts at boot).
+			"Restart": "always",
+			// Windows: recovery actions restart the service; it starts
+			// automatically at boot.
 			"OnFailure":              "restart",
-			"OnFailureDelayDuration": "5s",
-			"KeepAlive":              true,
-			"RunAtLoad":              true,
-			"DelayedAutoStart":       false,
+			"OnFailureDelayDuration": RestartDelay,
+			"OnFailureResetPeriod":   86400,
 			"StartType":              "automatic",
+			// launchd: started at load (boot) and kept alive.
+			"KeepAlive": true,
+			"RunAtLoad": true,
+			// SysV init has no restart policy: our script supervises.
+			"SysvScript": sysvScript,
 		},
 	}, nil
 }
@@ -82,7 +102,11 @@ func newService(sp Spec, run func(context.Context) error) (service.Service, erro
 	if run == nil {
 		run = func(context.Context) error { return nil }
 	}
-	return service.New(&program{run: run}, cfg)
+	s, err := service.New(&program{run: run}, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("service %s: %w", sp.Name, err)
+	}
+	return s, nil
 }
 
 // Run runs fn until SIGINT or SIGTERM in a terminal, or under the service
@@ -98,46 +122,4 @@ func Run(sp Spec, fn func(ctx context.Context) error) error {
 		return err
 	}
 	return s.Run()
-}
-
-// Control performs install, uninstall, start, stop or restart.
-func Control(sp Spec, action string) error {
-	s, err := newService(sp, nil)
-	if err != nil {
-		return err
-	}
-	switch action {
-	case "install":
-		if _, err := s.Status(); err == nil {
-			return fmt.Errorf("service %s is already installed (uninstall it first)", sp.Name)
-		}
-	case "uninstall", "start", "stop", "restart":
-		if _, err := s.Status(); errors.Is(err, service.ErrNotInstalled) {
-			return fmt.Errorf("service %s is not installed", sp.Name)
-		}
-	}
-	if err := service.Control(s, action); err != nil {
-		return fmt.Errorf("%s service %s: %w", action, sp.Name, err)
-	}
-	return nil
-}
-
-// Status reports the service's state as "running", "stopped" or "not installed".
-func Status(sp Spec) (string, error) {
-	s, err := newService(sp, nil)
-	if err != nil {
-		return "", err
-	}
-	st, err := s.Status()
-	switch {
-	case errors.Is(err, service.ErrNotInstalled):
-		return "not installed", nil
-	case err != nil:
-		return "", fmt.Errorf("service %s status: %w", sp.Name, err)
-	case st == service.StatusRunning:
-		return "running", nil
-	case st == service.StatusStopped:
-		return "stopped", nil
-	}
-	return "unknown", nil
 }
