@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/syncagent/syncagent/agent/plan"
 	"github.com/syncagent/syncagent/agent/remote"
+	"github.com/syncagent/syncagent/agent/status"
 	"github.com/syncagent/syncagent/syncstate"
 )
 
@@ -29,10 +31,17 @@ var ErrNotInSync = errors.New("not in sync")
 type Agent struct {
 	Config Config
 	Logger *slog.Logger
+	// Metrics receives the engine's metrics; New sets a status.Metrics,
+	// served at /metrics. Replace it before Run if at all.
+	Metrics Metrics
+	// CapsTimeout bounds how long Report waits for a server's
+	// capabilities (0: DefaultCapsTimeout).
+	CapsTimeout time.Duration
 
-	db      *syncstate.DB
-	pools   map[string]*remote.Pool
-	folders []*folder
+	statusAddr atomic.Value // string: the status endpoint's address while Run runs
+	db         *syncstate.DB
+	pools      map[string]*remote.Pool
+	folders    []*folder
 }
 
 // New opens the state database and prepares a connection pool per server
@@ -48,7 +57,7 @@ func New(cfg Config, logger *slog.Logger) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{Config: cfg, Logger: logger, db: db, pools: make(map[string]*remote.Pool)}
+	a := &Agent{Config: cfg, Logger: logger, Metrics: status.NewMetrics(), db: db, pools: make(map[string]*remote.Pool)}
 	for _, fc := range cfg.Folders {
 		pool, err := a.pool(fc.Server)
 		if err != nil {
@@ -60,6 +69,7 @@ func New(cfg Config, logger *slog.Logger) (*Agent, error) {
 			a.Close()
 			return nil, err
 		}
+		f.staleAge = cfg.StaleTempAge
 		a.folders = append(a.folders, f)
 	}
 	return a, nil
@@ -97,6 +107,18 @@ func NewPool(cfg Config, name string, logger *slog.Logger) (*remote.Pool, error)
 // Run keeps every folder in sync until ctx is cancelled, then flushes the
 // state. A folder never stops because its server is away: it retries.
 func (a *Agent) Run(ctx context.Context) error {
+	if a.Config.StatusListen != "" {
+		stop, err := a.serveStatus()
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	for _, f := range a.folders {
+		if a.Metrics != nil {
+			f.metrics = a.Metrics
+		}
+	}
 	a.cleanTemps(ctx)
 	var wg sync.WaitGroup
 	errc := make(chan error, len(a.folders))
@@ -124,20 +146,27 @@ func (a *Agent) Run(ctx context.Context) error {
 // cleanTemps removes stale agent temporaries left on the servers by a
 // killed agent; failures only delay that to the next start.
 func (a *Agent) cleanTemps(ctx context.Context) {
-	age := a.Config.StaleTempAge
-	if age <= 0 {
-		age = staleTempAge
-	}
 	for _, f := range a.folders {
 		if n, err := removeLocalTemps(f.root); err != nil || n > 0 {
 			f.log.Info("removed local temporaries of a killed agent", "count", n, "err", err)
 		}
-		n, err := f.rem.CleanTemps(ctx, f.rroot, age)
-		if err != nil {
-			f.log.Debug("clean stale temporaries", "err", err)
-		} else if n > 0 {
-			f.log.Info("removed stale temporaries", "count", n)
-		}
+		f.cleanRemoteTemps(ctx)
+	}
+}
+
+// cleanRemoteTemps removes the folder's remote agent temporaries older
+// than staleAge: at start, and on every rescan tick of a long-running
+// agent (another agent killed mid-upload leaves them at any time).
+func (f *folder) cleanRemoteTemps(ctx context.Context) {
+	age := f.staleAge
+	if age <= 0 {
+		age = staleTempAge
+	}
+	n, err := f.rem.CleanTemps(ctx, f.rroot, age)
+	if err != nil {
+		f.log.Debug("clean stale temporaries", "err", err)
+	} else if n > 0 {
+		f.log.Info("removed stale temporaries", "count", n)
 	}
 }
 

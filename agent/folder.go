@@ -47,23 +47,33 @@ type folder struct {
 	names      caseProbe // which remote names the local disk can hold
 	walks      walkCache // remote listings re-used while a directory's modify fact stands
 
+	// staleAge: remote temporaries older than this are debris (cleanRemoteTemps).
+	staleAge time.Duration
+
 	mu     sync.Mutex
 	status FolderStatus
+
+	metrics Metrics
+	started time.Time              // when the folder was created: changes after it count for latency
+	xfers   map[*inflight]struct{} // transfers in flight, under mu
 
 	refused refusals // permanent failures, logged once; remote deletes the server refuses
 }
 
 // FolderStatus is what a folder is doing, for logs and the status endpoint.
 type FolderStatus struct {
-	Name       string    `json:"name"`
-	State      string    `json:"state"` // idle, scanning, syncing, error
-	LastSync   time.Time `json:"last_sync,omitzero"`
-	LastError  string    `json:"last_error,omitempty"`
-	Conflicts  int       `json:"conflicts"`
-	Queued     int       `json:"queued"`
-	Uploaded   int64     `json:"files_uploaded"`
-	Downloaded int64     `json:"files_downloaded"`
-	Problems   []string  `json:"problems,omitempty"`
+	Name      string    `json:"name"`
+	State     string    `json:"state"` // idle, scanning, syncing, error
+	LastSync  time.Time `json:"last_sync,omitzero"`
+	LastError string    `json:"last_error,omitempty"`
+	Conflicts int       `json:"conflicts"`
+	Queued    int       `json:"queued"`
+	// BytesQueued is the size of the uploads and downloads still to run.
+	BytesQueued int64            `json:"bytes_queued"`
+	Transfers   []TransferStatus `json:"transfers,omitempty"`
+	Uploaded    int64            `json:"files_uploaded"`
+	Downloaded  int64            `json:"files_downloaded"`
+	Problems    []string         `json:"problems,omitempty"`
 }
 
 func newFolder(cfg FolderConfig, rem *remote.Pool, db *syncstate.DB, workers int, log *slog.Logger) (*folder, error) {
@@ -83,6 +93,7 @@ func newFolder(cfg FolderConfig, rem *remote.Pool, db *syncstate.DB, workers int
 		cfg: cfg, mode: mode, root: cfg.Path, rroot: cfg.Remote, ig: ig, rem: rem, db: db,
 		log: log.With("folder", cfg.Name), workers: max(workers, 1), now: time.Now,
 		base: base, status: FolderStatus{Name: cfg.Name, State: "idle"},
+		metrics: nopMetrics{}, started: time.Now(),
 	}, nil
 }
 
@@ -93,6 +104,7 @@ func (f *folder) setState(state string, err error) {
 	if err != nil {
 		f.status.LastError = err.Error()
 		f.status.State = "error"
+		f.metrics.Error(f.cfg.Name, "pass")
 	}
 }
 
@@ -102,6 +114,7 @@ func (f *folder) Status() FolderStatus {
 	defer f.mu.Unlock()
 	st := f.status
 	st.Problems = append([]string(nil), f.status.Problems...)
+	st.Transfers = f.transfersLocked()
 	return st
 }
 
@@ -192,6 +205,7 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 		f.status.Problems = append(f.status.Problems, p+": "+err.Error())
 	}
 	sort.Strings(f.status.Problems)
+	f.metrics.Synced(f.cfg.Name, f.status.LastSync)
 	f.mu.Unlock()
 	f.log.Debug("pass done", "full", scope == nil, "actions", res.Done)
 	return res, nil

@@ -125,6 +125,7 @@ func (f *folder) run(ctx context.Context) error {
 		case <-poll.C:
 			full = true
 		case <-rescan.C:
+			f.cleanRemoteTemps(ctx)
 			full = true
 		}
 	}
