@@ -2,6 +2,7 @@ package agent
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -145,17 +146,27 @@ func runChaos(t *testing.T, seed uint64) {
 	checkNoPanic(t, ag.logs())
 }
 
-// checkChaos checks, on the converged tree: every file holds a content
-// some user wrote (nothing torn, no temporary under a real name); every
-// protected content is current, a conflict copy or a server version; the
-// server left no upload in its staging area.
+// checkChaos fails the test with every violation chaosInvariants finds.
 func checkChaos(t *testing.T, s *e2eServer, w *chaosWorld, files map[string]string) {
 	t.Helper()
+	if err := chaosInvariants(t, s, w, files); err != nil {
+		t.Error(err)
+	}
+}
+
+// chaosInvariants checks, on the converged tree: every file holds a content
+// some user wrote (nothing torn, no temporary under a real name); every
+// protected content is current, a conflict copy or a server version; the
+// server left no upload in its staging area. It returns one error per
+// violation, joined (chaos_selfcheck_test.go proves it can fail).
+func chaosInvariants(t testing.TB, s *e2eServer, w *chaosWorld, files map[string]string) error {
+	t.Helper()
+	var errs []error
 	present := make(map[string]bool)
 	for p, h := range files {
 		present[h] = true
 		if _, ok := w.known[h]; !ok {
-			t.Errorf("%s holds content no user wrote (%s)", p, short(h))
+			errs = append(errs, fmt.Errorf("%s holds content no user wrote (%s)", p, short(h)))
 		}
 	}
 	versions, _ := fileHashes(t, filepath.Join(s.root, ".syncserver", "versions"))
@@ -165,14 +176,15 @@ func checkChaos(t *testing.T, s *e2eServer, w *chaosWorld, files map[string]stri
 	for side, m := range w.protected {
 		for p, h := range m {
 			if !present[h] {
-				t.Errorf("lost: the content %s user wrote to %s (%s)", side, p, w.known[h])
+				errs = append(errs, fmt.Errorf("lost: the content %s user wrote to %s (%s)", side, p, w.known[h]))
 			}
 		}
 	}
 	staged, _ := fileHashes(t, filepath.Join(s.root, ".syncserver", "tmp"))
 	for p := range staged {
-		t.Errorf("server staging area still holds %s", p)
+		errs = append(errs, fmt.Errorf("server staging area still holds %s", p))
 	}
+	return errors.Join(errs...)
 }
 
 func chaosLocalOp(t *testing.T, rng *rand.Rand, w *chaosWorld, root, origin string) {
