@@ -26,6 +26,11 @@ func (f *folder) execute(ctx context.Context, pl plan.Plan, items []plan.Item, r
 	}
 	f.mu.Lock()
 	f.status.Queued = pl.Len() - pl.Count(plan.Nothing)
+	f.status.BytesQueued = 0
+	for _, a := range pl.Actions {
+		f.status.BytesQueued += transferSize(a, byPath[a.Path])
+	}
+	f.metrics.Queue(f.cfg.Name, f.status.Queued)
 	f.mu.Unlock()
 	var mu sync.Mutex
 	var fatal error
@@ -34,7 +39,12 @@ func (f *folder) execute(ctx context.Context, pl plan.Plan, items []plan.Item, r
 		defer mu.Unlock()
 		f.mu.Lock()
 		f.status.Queued--
+		f.status.BytesQueued -= transferSize(a, byPath[a.Path])
+		f.metrics.Queue(f.cfg.Name, f.status.Queued)
 		f.mu.Unlock()
+		if err != nil {
+			f.metrics.Error(f.cfg.Name, errorKind(ctx, err))
+		}
 		if err == nil {
 			res.Done++
 			f.refused.forget(a)
@@ -211,7 +221,9 @@ func (f *folder) upload(ctx context.Context, rel string, it plan.Item) error {
 	// the file moves during the transfer; a change between the plan and
 	// the open shows as a different hash.
 	crashpoint.Hit(crashpoint.UploadStart)
-	r, err := f.rem.Upload(ctx, lpath, joinRemote(f.rroot, rel), nil)
+	progress, untrack := f.track(rel, "upload", fi.Size())
+	r, err := f.rem.Upload(ctx, lpath, joinRemote(f.rroot, rel), progress)
+	untrack()
 	if err != nil {
 		return err
 	}
@@ -225,6 +237,8 @@ func (f *folder) upload(ctx context.Context, rel string, it plan.Item) error {
 	f.mu.Lock()
 	f.status.Uploaded++
 	f.mu.Unlock()
+	f.metrics.Transferred(f.cfg.Name, "upload", r.Size)
+	f.observeLatency(fi.ModTime())
 	f.log.Info("uploaded", "path", rel, "bytes", r.Size, "verified", r.Verified)
 	return nil
 }
@@ -241,7 +255,9 @@ func (f *folder) download(ctx context.Context, rel string, it plan.Item) error {
 		return err
 	}
 	crashpoint.Hit(crashpoint.DownloadStart)
-	r, err := f.rem.DownloadChecked(ctx, joinRemote(f.rroot, rel), lpath, nil, func(remote.DownloadResult) error {
+	progress, untrack := f.track(rel, "download", it.Remote.Size)
+	defer untrack()
+	r, err := f.rem.DownloadChecked(ctx, joinRemote(f.rroot, rel), lpath, progress, func(remote.DownloadResult) error {
 		return f.unchangedSincePlan(rel, it)
 	})
 	if err != nil {
@@ -257,6 +273,8 @@ func (f *folder) download(ctx context.Context, rel string, it plan.Item) error {
 	f.mu.Lock()
 	f.status.Downloaded++
 	f.mu.Unlock()
+	f.metrics.Transferred(f.cfg.Name, "download", r.Size)
+	f.observeLatency(it.Remote.MTime)
 	f.log.Info("downloaded", "path", rel, "bytes", r.Size)
 	return nil
 }

@@ -43,6 +43,10 @@ commands:
                                             the content REMOTE_PATH had at TIME (RFC 3339 or a duration
                                             ago; default: the newest old version), to LOCAL_PATH or its
                                             place in the synced folder
+  status     [-config FILE] [-json]         what the running agent is doing
+  ls         -server NAME [-config FILE] REMOTE_PATH
+  get|recv   -server NAME [-config FILE] REMOTE_PATH [LOCAL_PATH]
+  put|send   -server NAME [-config FILE] LOCAL_PATH [REMOTE_PATH]
   install    [-config FILE] | uninstall | start | stop | restart
   version
 `
@@ -61,6 +65,14 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.sync(ctx, rest)
 	case "quickstart":
 		return m.quickstart(ctx, rest)
+	case "status":
+		return m.status(ctx, rest)
+	case "ls":
+		return m.ls(ctx, rest)
+	case "get", "recv":
+		return m.get(ctx, rest)
+	case "put", "send":
+		return m.put(ctx, rest)
 	case "versions":
 		return m.versions(ctx, rest)
 	case "restore":
