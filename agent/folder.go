@@ -140,7 +140,7 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 		if err, ok := local.Unreadable[""]; ok {
 			return res, fmt.Errorf("folder %s: cannot read %s (is the disk mounted?): %w", f.cfg.Name, f.root, err)
 		}
-		rm, err := f.listRemoteRoot(ctx)
+		rm, err := f.listRemoteRoot(ctx, dryRun)
 		if err != nil {
 			return res, err
 		}
@@ -215,8 +215,9 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 // created on a first sync (push, two-way) and in push mode (the remote is a
 // mirror); for pull, or two-way with a sync history, it is an error: the
 // usual cause is a wrong path or a server that lost its disk, and taking it
-// as "everything was deleted" would empty the local folder.
-func (f *folder) listRemoteRoot(ctx context.Context) (map[string]remote.Entry, error) {
+// as "everything was deleted" would empty the local folder. A dry run
+// changes nothing: it takes the folder to be created as empty.
+func (f *folder) listRemoteRoot(ctx context.Context, dryRun bool) (map[string]remote.Entry, error) {
 	rm, err := f.walks.walk(ctx, f.rem, f.rroot, f.workers, f.skipRemote)
 	if err == nil {
 		return rm, nil
@@ -227,6 +228,9 @@ func (f *folder) listRemoteRoot(ctx context.Context) (map[string]remote.Entry, e
 	if f.mode == plan.Pull || (f.mode == plan.TwoWay && len(f.base) > 0) {
 		return nil, fmt.Errorf("folder %s: remote folder %s does not exist on the server (wrong path, or lost data?); nothing was changed locally: %w",
 			f.cfg.Name, f.rroot, err)
+	}
+	if dryRun {
+		return map[string]remote.Entry{}, nil
 	}
 	if err := f.rem.MkdirAll(ctx, f.rroot); err != nil {
 		return nil, fmt.Errorf("folder %s: create remote folder %s: %w", f.cfg.Name, f.rroot, err)

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/syncagent/syncagent/server"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Process tests of `syncagent sync`: the built binary, a real config file
+// and a real syncserver on 127.0.0.1, checked by exit code, output and the
+// files on the server's disk.
+
+var (
+	syncBinOnce sync.Once
+	syncBinPath string
+	syncBinErr  error
+)
+
+// syncagentBin builds this command once per test binary.
+func syncagentBin(t testing.TB) string {
+	t.Helper()
+	syncBinOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "syncagent-cmd-")
+		if err != nil {
+			syncBinErr = err
+			return
+		}
+		syncBinPath = filepath.Join(dir, "syncagent")
+		out, err := exec.Command("go", "build", "-o", syncBinPath, ".").CombinedOutput()
+		if err != nil {
+			syncBinErr = fmt.Errorf("build syncagent: %v\n%s", err, out)
+		}
+	})
+	if syncBinErr != nil {
+		t.Fatal(syncBinErr)
+	}
+	return syncBinPath
+}
+
+const syncTestPassword = "sync-test-pass"
+
+// startSyncServer runs a syncserver on 127.0.0.1:0 with the user "agent"
+// and returns its address and the user's home on disk.
+func startSyncServer(t testing.TB) (addr, home string) {
+	t.Helper()
+	h, err := bcrypt.GenerateFromPassword([]byte(syncTestPassword), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := server.DefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Root = t.TempDir()
+	cfg.PassivePorts = ""
+	cfg.Users = []server.UserConfig{{Name: "agent", PasswordHash: string(h), Home: "agent"}}
+	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	home = filepath.Join(cfg.Root, "agent")
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return ln.Addr().String(), home
+}
+
+// syncFolder is one folders: entry of a test config, pushed to /NAME.
+type syncFolder struct{ name, path string }
+
+// writeSyncConfig writes an agent config in dir (state beside it) and
+// returns the file's path; extra is appended verbatim.
+func writeSyncConfig(t testing.TB, dir, addr string, folders []syncFolder, extra string) string {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "state: %q\nstatus_listen: \"\"\nservers:\n  srv: {address: %q, user: agent, password: %q, connections: 2}\nfolders:\n",
+		filepath.Join(dir, "state.db"), addr, syncTestPassword)
+	for _, f := range folders {
+		fmt.Fprintf(&b, "  - {name: %s, path: %q, server: srv, remote: /%s, mode: push}\n", f.name, f.path, f.name)
+	}
+	b.WriteString(extra)
+	p := filepath.Join(dir, "agent.yaml")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// runSyncagent runs the binary with args (bounded) and returns its stdout,
+// stderr and exit code.
+func runSyncagent(t testing.TB, cmd *exec.Cmd) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	cmd.WaitDelay = 5 * time.Second
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee) && ee.Exited():
+		code = ee.ExitCode()
+	default:
+		t.Fatalf("run %v: %v\nstderr:\n%s", cmd.Args, err, errOut.String())
+	}
+	t.Logf("%v: exit %d\nstdout:\n%s\nstderr:\n%s", cmd.Args[1:], code, out.String(), errOut.String())
+	return out.String(), errOut.String(), code
+}
+
+// syncCmd is `syncagent sync -config cfg args...`, killed after two minutes.
+func syncCmd(t testing.TB, cfg string, args ...string) *exec.Cmd {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return exec.CommandContext(ctx, syncagentBin(t), append([]string{"sync", "-config", cfg}, args...)...)
+}
+
+// writeFiles writes name -> content below root.
+func writeFiles(t testing.TB, root string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// wantFiles fails unless every name under root holds its content.
+func wantFiles(t testing.TB, root string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(name)))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		} else if string(b) != content {
+			t.Errorf("%s holds %q, want %q", name, b, content)
+		}
+	}
+}
+
+func TestSyncCommand(t *testing.T) {
+	addr, home := startSyncServer(t)
+	dir := t.TempDir()
+	local := filepath.Join(dir, "docs")
+	files := map[string]string{"a.txt": "alpha", "sub/b.txt": "beta"}
+	writeFiles(t, local, files)
+	cfg := writeSyncConfig(t, dir, addr, []syncFolder{{"docs", local}}, "")
+	remote := filepath.Join(home, "docs")
+
+	// A dry run on a folder with work to do plans it, exits 1 and changes nothing.
+	out, _, code := runSyncagent(t, syncCmd(t, cfg, "-dry-run"))
+	if code != 1 {
+		t.Errorf("sync -dry-run with work pending exited %d, want 1", code)
+	}
+	for _, want := range []string{"upload a.txt", "upload sub/b.txt"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("sync -dry-run did not print %q", want)
+		}
+	}
+	if ents, err := os.ReadDir(home); err != nil || len(ents) != 0 {
+		t.Fatalf("sync -dry-run changed the server: %v %v", ents, err)
+	}
+
+	// A real sync does the work and exits 0.
+	if _, _, code := runSyncagent(t, syncCmd(t, cfg)); code != 0 {
+		t.Fatalf("sync exited %d, want 0", code)
+	}
+	wantFiles(t, remote, files)
+
+	// In sync: a dry run plans nothing and exits 0.
+	out, _, code = runSyncagent(t, syncCmd(t, cfg, "-dry-run"))
+	if code != 0 || strings.TrimSpace(out) != "" {
+		t.Errorf("sync -dry-run when in sync: exit %d, output %q; want 0 and nothing", code, out)
+	}
+
+	// A local change: the dry run names it and leaves the server's copy alone.
+	writeFiles(t, local, map[string]string{"a.txt": "alpha, edited"})
+	out, _, code = runSyncagent(t, syncCmd(t, cfg, "-dry-run"))
+	if code != 1 || !strings.Contains(out, "upload a.txt") {
+		t.Errorf("sync -dry-run after an edit: exit %d, output %q; want 1 and \"upload a.txt\"", code, out)
+	}
+	wantFiles(t, remote, files)
+	if _, _, code := runSyncagent(t, syncCmd(t, cfg)); code != 0 {
+		t.Fatalf("sync exited %d, want 0", code)
+	}
+	wantFiles(t, remote, map[string]string{"a.txt": "alpha, edited"})
+}
+
+func TestSyncCommandOneFolder(t *testing.T) {
+	addr, home := startSyncServer(t)
+	dir := t.TempDir()
+	one, two := filepath.Join(dir, "one"), filepath.Join(dir, "two")
+	writeFiles(t, one, map[string]string{"1.txt": "one"})
+	writeFiles(t, two, map[string]string{"2.txt": "two"})
+	cfg := writeSyncConfig(t, dir, addr, []syncFolder{{"one", one}, {"two", two}}, "")
+
+	if _, _, code := runSyncagent(t, syncCmd(t, cfg, "-folder", "two")); code != 0 {
+		t.Fatalf("sync -folder two exited %d, want 0", code)
+	}
+	wantFiles(t, filepath.Join(home, "two"), map[string]string{"2.txt": "two"})
+	if _, err := os.Stat(filepath.Join(home, "one")); !os.IsNotExist(err) {
+		t.Errorf("sync -folder two touched folder one on the server (%v)", err)
+	}
+	// Folder one still has work to do.
+	if _, _, code := runSyncagent(t, syncCmd(t, cfg, "-dry-run")); code != 1 {
+		t.Errorf("sync -dry-run of both folders exited %d, want 1 (folder one pending)", code)
+	}
+
+	_, stderr, code := runSyncagent(t, syncCmd(t, cfg, "-folder", "nosuch"))
+	if code == 0 || !strings.Contains(stderr, "nosuch") {
+		t.Errorf("sync -folder nosuch: exit %d, stderr %q; want non-zero naming the folder", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(home, "one")); !os.IsNotExist(err) {
+		t.Errorf("sync -folder nosuch touched the server (%v)", err)
+	}
+}
+
+func TestSyncCommandRejectsUnknownKey(t *testing.T) {
+	addr, home := startSyncServer(t)
+	dir := t.TempDir()
+	local := filepath.Join(dir, "docs")
+	writeFiles(t, local, map[string]string{"a.txt": "alpha"})
+	cfg := writeSyncConfig(t, dir, addr, []syncFolder{{"docs", local}}, "max_deletes: 3\n")
+
+	_, stderr, code := runSyncagent(t, syncCmd(t, cfg))
+	if code == 0 || !strings.Contains(stderr, "max_deletes") {
+		t.Errorf("sync with an unknown key: exit %d, stderr %q; want non-zero naming max_deletes", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state.db")); !os.IsNotExist(err) {
+		t.Errorf("a rejected config created the state file (%v)", err)
+	}
+	if ents, err := os.ReadDir(home); err != nil || len(ents) != 0 {
+		t.Errorf("a rejected config changed the server: %v %v", ents, err)
+	}
+}
