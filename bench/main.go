@@ -32,6 +32,11 @@ type options struct {
 	SystemPeers bool
 	// Progress receives one line per step.
 	Progress io.Writer
+	// ScaleFiles, when set, replaces scenario 4's file count (20 files a
+	// directory), and CPUProfile receives a CPU profile of its in-process
+	// start-up and rescans: the tools for finding where that time goes.
+	ScaleFiles int
+	CPUProfile string
 }
 
 // sizes are the workloads of one mode.
@@ -68,6 +73,8 @@ func main() {
 	flag.StringVar(&o.Out, "out", "BENCHMARKS.md", "Markdown report to write")
 	flag.StringVar(&list, "scenarios", "", "comma-separated scenario numbers (default all: 1,2,3,4,5)")
 	flag.BoolVar(&o.SystemPeers, "system-peers", true, "also run vsftpd and pure-ftpd (needs root: creates the local user "+benchUser+")")
+	flag.IntVar(&o.ScaleFiles, "scale-files", 0, "scenario 4's file count (default 100000, 1000 with -smoke)")
+	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of scenario 4's in-process start-up and rescans here")
 	flag.Parse()
 	sc, err := parseScenarios(list)
 	if err != nil {
@@ -129,6 +136,9 @@ func run(ctx context.Context, o options) error {
 	e := &env{opts: o, sz: fullSizes, tools: findTools()}
 	if o.Smoke {
 		e.sz = smokeSizes
+	}
+	if o.ScaleFiles > 0 {
+		e.sz.scaleFiles, e.sz.scaleDirs = o.ScaleFiles, max(1, o.ScaleFiles/20)
 	}
 	work, err := os.MkdirTemp("", "syncbench-")
 	if err != nil {

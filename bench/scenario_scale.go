@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/syncagent/syncagent/agent"
@@ -61,7 +62,7 @@ func scenarioScale(ctx context.Context, e *env) (section, error) {
 		starts = append(starts, r.Wall)
 		peaks = append(peaks, r.MaxRSS)
 	}
-	rescans, err := rescanInProcess(ctx, cfgPath, e.opts.Runs)
+	rescans, err := rescanInProcess(ctx, cfgPath, e.opts.Runs, e.opts.CPUProfile)
 	if err != nil {
 		return s, err
 	}
@@ -100,7 +101,18 @@ func scenarioScale(ctx context.Context, e *env) (section, error) {
 
 // rescanInProcess opens the agent as `syncagent run` does, makes one pass
 // to warm it, then times runs full passes.
-func rescanInProcess(ctx context.Context, cfgPath string, runs int) ([]time.Duration, error) {
+func rescanInProcess(ctx context.Context, cfgPath string, runs int, profile string) ([]time.Duration, error) {
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	cfg, err := agent.LoadConfig(cfgPath)
 	if err != nil {
 		return nil, err

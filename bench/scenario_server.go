@@ -12,8 +12,18 @@ import (
 	"github.com/jlaffaye/ftp"
 )
 
+// dialLogin connects and logs in. A connection the server resets or refuses
+// before its greeting (a full listen backlog in a burst) is retried a few
+// times after a short pause, as an FTP client would.
 func dialLogin(ctx context.Context, t *target) (*ftp.ServerConn, error) {
-	c, err := ftp.Dial(t.addr, ftp.DialWithTimeout(time.Minute), ftp.DialWithContext(ctx))
+	var c *ftp.ServerConn
+	var err error
+	for attempt := range 20 {
+		if c, err = ftp.Dial(t.addr, ftp.DialWithTimeout(time.Minute), ftp.DialWithContext(ctx)); err == nil {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", t.name, err)
 	}
