@@ -39,6 +39,11 @@ func syncagentBin(t testing.TB) string {
 			syncBinErr = err
 			return
 		}
+		// Readable by all: permission_test.go runs it as nobody.
+		if err := os.Chmod(dir, 0o755); err != nil {
+			syncBinErr = err
+			return
+		}
 		syncBinPath = filepath.Join(dir, "syncagent")
 		out, err := exec.Command("go", "build", "-o", syncBinPath, ".").CombinedOutput()
 		if err != nil {
