@@ -341,6 +341,7 @@ func (f *FS) Rename(from, to string) error {
 	}
 	var k *kept
 	if cfrom != cto {
+		defer f.lockPath(cto)()
 		if k, err = f.keepOld(rto, cto, false); err != nil {
 			return pathErr("rename", cto, err)
 		}

@@ -255,6 +255,7 @@ func (u *Upload) place() error {
 		if err := f.checkTarget(u.rel); err != nil {
 			return err
 		}
+		defer f.lockPath(u.name)()
 		k, err := f.keepOld(u.rel, u.name, false)
 		if err != nil {
 			return err

@@ -87,6 +87,7 @@ func (k *kept) undo() {
 // removeFile deletes the file at rel, keeping it as a version when it is a
 // regular file and versions are enabled.
 func (f *FS) removeFile(rel, vpath string) error {
+	defer f.lockPath(vpath)()
 	k, err := f.keepOld(rel, vpath, true)
 	if err != nil {
 		return err
@@ -127,4 +128,13 @@ func (f *FS) removeTree(rel, vpath string, depth int) error {
 		}
 	}
 	return f.home.Remove(rel)
+}
+
+// lockPath serialises replacing or deleting vpath with every other session
+// sharing the version store; a no-op without versions.
+func (f *FS) lockPath(vpath string) func() {
+	if f.versions == nil {
+		return func() {}
+	}
+	return f.versions.LockPath(f.homeName, vpath)
 }

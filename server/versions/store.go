@@ -39,6 +39,7 @@ type Options struct {
 // Store is the version store under one directory. All methods are safe for
 // concurrent use; it serves every session of a server.
 type Store struct {
+	paths  pathLocks // see LockPath
 	keep   int
 	maxAge time.Duration
 	dir    string // absolute OS path of the store
