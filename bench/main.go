@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command bench measures syncagent and syncserver against the tools users
 // would otherwise pick (lftp, rclone, curl, vsftpd, pure-ftpd), on this
 // machine in one run, and writes the medians and ratios to a Markdown file.
