@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"log/slog"
 
 	"github.com/syncagent/syncagent/agent"
 	"github.com/syncagent/syncagent/internal/logging"
@@ -25,15 +26,15 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger := logging.New(m.Stderr, *logLevel, "text")
-	a, err := agent.New(cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	return svc.Run(serviceSpec(*path), func(ctx context.Context) error {
+	base := logging.New(m.Stderr, *logLevel, "text")
+	return svc.Run(serviceSpec(*path), base, logging.Level(*logLevel), func(ctx context.Context, logger *slog.Logger) error {
+		a, err := agent.New(cfg, logger)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
 		logger.Info("syncagent running", "folders", len(cfg.Folders), "state", cfg.State)
-		err := a.Run(ctx)
+		err = a.Run(ctx)
 		logger.Info("stopped; state saved")
 		return err
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"log/slog"
 	"fmt"
 	"time"
 
@@ -30,12 +31,13 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger := logging.New(m.Stderr, cfg.Log.Level, cfg.Log.Format)
-	srv, err := server.New(cfg, logger)
+	base := logging.New(m.Stderr, cfg.Log.Level, cfg.Log.Format)
+	srv, err := server.New(cfg, base)
 	if err != nil {
 		return err
 	}
-	return svc.Run(serviceSpec(*path), func(ctx context.Context) error {
+	return svc.Run(serviceSpec(*path), base, logging.Level(cfg.Log.Level), func(ctx context.Context, logger *slog.Logger) error {
+		srv.Logger = logger
 		errc := make(chan error, 1)
 		go func() { errc <- srv.ListenAndServe() }()
 		logger.Info("syncserver listening", "listen", cfg.Listen, "implicit_tls", cfg.TLS.ImplicitListen,

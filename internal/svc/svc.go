@@ -3,6 +3,7 @@ package svc
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -111,15 +112,17 @@ func newService(sp Spec, run func(context.Context) error) (service.Service, erro
 
 // Run runs fn until SIGINT or SIGTERM in a terminal, or under the service
 // manager when the process was started by one.
-func Run(sp Spec, fn func(ctx context.Context) error) error {
+func Run(sp Spec, base *slog.Logger, level slog.Leveler, fn func(ctx context.Context, logger *slog.Logger) error) error {
 	if service.Interactive() {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		return fn(ctx)
+		return fn(ctx, base)
 	}
-	s, err := newService(sp, fn)
+	logger := base
+	s, err := newService(sp, func(ctx context.Context) error { return fn(ctx, logger) })
 	if err != nil {
 		return err
 	}
+	logger = withSystemLog(s, base, level)
 	return s.Run()
 }
