@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"log/slog"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/syncagent/syncagent/internal/logging"
