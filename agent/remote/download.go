@@ -20,6 +20,9 @@ type DownloadResult struct {
 	SHA256 [32]byte
 	// Verified says how the transfer was checked.
 	Verified string
+	// Resumed is how many bytes an earlier, interrupted DownloadResume had
+	// already fetched and this call did not fetch again.
+	Resumed int64
 }
 
 // Download fetches remotePath into localPath without a reader ever seeing

@@ -110,12 +110,17 @@ func (m *Main) get(ctx context.Context, args []string) error {
 	var res remote.DownloadResult
 	err = retry(ctx, func() error {
 		var err error
-		res, err = pool.Download(ctx, rpath, lpath, bar.set)
+		// An interrupted get (this run's earlier try, or an earlier run)
+		// leaves a partial beside the target; this continues it.
+		res, err = pool.DownloadResume(ctx, rpath, lpath, bar.set)
 		return err
 	})
 	bar.finish()
 	if err != nil {
 		return fmt.Errorf("get %s: %w", rpath, err)
+	}
+	if res.Resumed > 0 {
+		fmt.Fprintf(m.Stdout, "resumed an interrupted transfer at byte %d\n", res.Resumed)
 	}
 	m.confirm("received", res.Size, time.Since(start), res.Verified, lpath)
 	return nil
