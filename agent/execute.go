@@ -227,7 +227,7 @@ func (f *folder) upload(ctx context.Context, rel string, it plan.Item) error {
 	if err != nil {
 		return err
 	}
-	if r.SHA256 != it.Local.Hash {
+	if it.Local.HashKnown && r.SHA256 != it.Local.Hash {
 		return errChanged
 	}
 	f.setRemote(rel, r.Entry)

@@ -155,11 +155,12 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 	paths := f.pathsFor(full, scope, local)
 	paths = f.checkNames(paths, local, &res)
 	items := make([]plan.Item, 0, len(paths))
+	gone := f.goneSizes(paths, local.Entries)
 	for _, p := range paths {
 		if blockedBy(p, local.Unreadable) {
 			continue
 		}
-		it, err := f.item(p, local.Entries)
+		it, err := f.item(p, local.Entries, gone)
 		if err != nil {
 			if errors.Is(err, errChanged) {
 				res.Retry = append(res.Retry, p)
@@ -327,7 +328,7 @@ func blockedBy(p string, unreadable map[string]error) bool {
 
 // item gathers local, remote and base state for one path, hashing a local
 // file only when its size or mtime moved since the base.
-func (f *folder) item(p string, local map[string]localEntry) (plan.Item, error) {
+func (f *folder) item(p string, local map[string]localEntry, gone map[int64]bool) (plan.Item, error) {
 	it := plan.Item{Path: p}
 	b, hasBase := f.base[p]
 	if hasBase {
@@ -339,7 +340,7 @@ func (f *folder) item(p string, local map[string]localEntry) (plan.Item, error) 
 		if !l.Dir {
 			if hasBase && !b.Dir && b.Size == l.Size && b.MTime.Equal(l.MTime) {
 				it.Local.Hash, it.Local.HashKnown = b.Hash, true
-			} else {
+			} else if f.needsLocalHash(l, b, hasBase, gone) {
 				sum, st, err := hashFile(filepath.Join(f.root, filepath.FromSlash(p)))
 				if err != nil {
 					return it, err
@@ -357,6 +358,31 @@ func (f *folder) item(p string, local map[string]localEntry) (plan.Item, error) 
 		}
 	}
 	return it, nil
+}
+
+// goneSizes collects the sizes of files that vanished locally since the
+// base, among the paths of this pass: a new file of such a size may be one
+// of them renamed, which only its hash can tell.
+func (f *folder) goneSizes(paths []string, local map[string]localEntry) map[int64]bool {
+	gone := make(map[int64]bool)
+	for _, p := range paths {
+		if b, ok := f.base[p]; ok && !b.Dir {
+			if _, here := local[p]; !here {
+				gone[b.Size] = true
+			}
+		}
+	}
+	return gone
+}
+
+// needsLocalHash says whether the planner needs a changed local file's
+// hash before it is sent: in two-way mode (to tell a conflict from the same
+// edit on both sides), when the size did not change (a touched file may be
+// unchanged), and when a vanished file had its size (a rename). Otherwise
+// the upload hashes it while streaming, and reading a large file twice for
+// nothing is avoided.
+func (f *folder) needsLocalHash(l localEntry, b syncstate.Entry, hasBase bool, gone map[int64]bool) bool {
+	return f.mode == plan.TwoWay || (hasBase && !b.Dir && b.Size == l.Size) || gone[l.Size]
 }
 
 // resolveCompares fetches remote hashes for files the planner could not
