@@ -1,14 +1,8 @@
 package agent
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
+	"github.com/syncagent/syncagent/internal/testpki"
 	"log/slog"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -19,59 +13,10 @@ import (
 	"github.com/syncagent/syncagent/server"
 )
 
-// e2ePKI is a throw-away CA with a server certificate for 127.0.0.1 and a
-// client certificate, as PEM files.
-type e2ePKI struct{ CA, Cert, Key, ClientCert, ClientKey string }
+// e2ePKI is a test CA with server and client certificates (internal/testpki).
+type e2ePKI = testpki.Files
 
-func newE2EPKI(t testing.TB, clientCN string) e2ePKI {
-	t.Helper()
-	dir := t.TempDir()
-	key := func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	write := func(name, typ string, der []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	caKey := key()
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "e2e CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	issue := func(name, cn string, serial int64, usage x509.ExtKeyUsage) (string, string) {
-		k := key()
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}}
-		if usage == x509.ExtKeyUsageServerAuth {
-			tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kder, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return write(name+".pem", "CERTIFICATE", der), write(name+".key", "PRIVATE KEY", kder)
-	}
-	pki := e2ePKI{CA: write("ca.pem", "CERTIFICATE", caDER)}
-	pki.Cert, pki.Key = issue("server", "127.0.0.1", 2, x509.ExtKeyUsageServerAuth)
-	pki.ClientCert, pki.ClientKey = issue("client", clientCN, 3, x509.ExtKeyUsageClientAuth)
-	return pki
-}
+func newE2EPKI(t testing.TB, clientCN string) e2ePKI { return testpki.Write(t, "", clientCN) }
 
 // startTLSServer starts syncserver with tls.require, session reuse and a
 // client CA, and one certificate-only user "certuser"; it returns the

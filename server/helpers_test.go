@@ -2,19 +2,12 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
+	"github.com/syncagent/syncagent/internal/testpki"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/textproto"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -133,66 +126,10 @@ func replyCode(err error) int {
 	return 0
 }
 
-// writeTLSFiles makes a CA, a server certificate for 127.0.0.1 and a client
-// certificate with the given CN, writes them as PEM under dir and returns
-// the paths.
-type tlsFiles struct {
-	CA, Cert, Key, ClientCert, ClientKey string
-	Pool                                 *x509.CertPool
-	Client                               tls.Certificate
-}
+// tlsFiles are a test CA, a server certificate for 127.0.0.1 and a client
+// certificate (see internal/testpki).
+type tlsFiles = testpki.Files
 
 func writeTLSFiles(t testing.TB, dir, clientCN string) tlsFiles {
-	t.Helper()
-	caKey, _ := rsa.GenerateKey(rand.Reader, 2048)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	issue := func(cn string, serial int64, usage x509.ExtKeyUsage, ip bool) ([]byte, *rsa.PrivateKey) {
-		k, _ := rsa.GenerateKey(rand.Reader, 2048)
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-		}
-		if ip {
-			tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-			tmpl.DNSNames = []string{"localhost"}
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &k.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return der, k
-	}
-	srvDER, srvKey := issue("127.0.0.1", 2, x509.ExtKeyUsageServerAuth, true)
-	cliDER, cliKey := issue(clientCN, 3, x509.ExtKeyUsageClientAuth, false)
-	write := func(name, typ string, der []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	f := tlsFiles{
-		CA:         write("ca.pem", "CERTIFICATE", caDER),
-		Cert:       write("server.pem", "CERTIFICATE", srvDER),
-		Key:        write("server.key", "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(srvKey)),
-		ClientCert: write("client.pem", "CERTIFICATE", cliDER),
-		ClientKey:  write("client.key", "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(cliKey)),
-		Pool:       x509.NewCertPool(),
-	}
-	f.Pool.AddCert(caCert)
-	f.Client, err = tls.LoadX509KeyPair(f.ClientCert, f.ClientKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return testpki.Write(t, dir, clientCN)
 }

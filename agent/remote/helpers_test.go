@@ -3,12 +3,8 @@ package remote
 import (
 	"context"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
+	"github.com/syncagent/syncagent/internal/testpki"
 	"log/slog"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -142,66 +138,8 @@ func randomBytes(t testing.TB, n int) []byte {
 	return b
 }
 
-// tlsFiles are PEM files for a test CA, a server certificate for
-// 127.0.0.1 and a client certificate.
-type tlsFiles struct {
-	CA, Cert, Key, ClientCert, ClientKey string
-}
+// tlsFiles are a test CA, a server certificate for 127.0.0.1 and a client
+// certificate (see internal/testpki).
+type tlsFiles = testpki.Files
 
-func writeTLSFiles(t testing.TB, clientCN string) tlsFiles {
-	t.Helper()
-	dir := t.TempDir()
-	caKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "remote test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	issue := func(cn string, serial int64, usage x509.ExtKeyUsage, server bool) ([]byte, *rsa.PrivateKey) {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-			KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-			ExtKeyUsage: []x509.ExtKeyUsage{usage},
-		}
-		if server {
-			tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &k.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return der, k
-	}
-	srvDER, srvKey := issue("127.0.0.1", 2, x509.ExtKeyUsageServerAuth, true)
-	cliDER, cliKey := issue(clientCN, 3, x509.ExtKeyUsageClientAuth, false)
-	write := func(name, typ string, der []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	return tlsFiles{
-		CA:         write("ca.pem", "CERTIFICATE", caDER),
-		Cert:       write("server.pem", "CERTIFICATE", srvDER),
-		Key:        write("server.key", "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(srvKey)),
-		ClientCert: write("client.pem", "CERTIFICATE", cliDER),
-		ClientKey:  write("client.key", "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(cliKey)),
-	}
-}
+func writeTLSFiles(t testing.TB, clientCN string) tlsFiles { return testpki.Write(t, "", clientCN) }
