@@ -216,7 +216,7 @@ func (s *session) handleOPTS(arg string) {
 			return
 		}
 		s.setFacts(value)
-		s.reply(codeOK, "MLST OPTS "+s.factList(false))
+		s.reply(codeOK, "MLST OPTS "+s.factList())
 	case "HASH":
 		if s.user == nil {
 			s.reply(codeNotLoggedIn, "Please log in with USER and PASS.")

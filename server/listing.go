@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -38,7 +37,7 @@ func (s *session) setFacts(list string) {
 }
 
 // factList returns the enabled facts as "type;size;" for the OPTS reply.
-func (s *session) factList(bool) string {
+func (s *session) factList() string {
 	var b strings.Builder
 	for _, f := range mlstFacts {
 		if s.facts[f] {
@@ -123,13 +122,3 @@ func (c *countWriter) Write(p []byte) (int, error) {
 }
 
 func deadlineFrom(d time.Duration) time.Time { return time.Now().Add(d) }
-
-// sortedNames is used by tests and listings that need a stable order.
-func sortedNames(list []fs.FileInfo) []string {
-	names := make([]string, len(list))
-	for i, fi := range list {
-		names[i] = fi.Name()
-	}
-	sort.Strings(names)
-	return names
-}

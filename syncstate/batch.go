@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // A batch is a set of writes not yet committed to bbolt. Within one folder
@@ -175,7 +176,7 @@ func (b *batch) apply(tx *bolt.Tx) error {
 	for _, f := range slices.Sorted(maps.Keys(b.folders)) {
 		fb := b.folders[f]
 		if fb.dropped {
-			if err := root.DeleteBucket([]byte(f)); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+			if err := root.DeleteBucket([]byte(f)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 				return fmt.Errorf("drop folder %q: %w", f, err)
 			}
 			if len(fb.puts) == 0 {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // Defaults for the zero values of Options.
@@ -116,7 +117,7 @@ func Open(path string, opt Options) (*DB, error) {
 		ReadOnly:     opt.ReadOnly,
 		FreelistType: bolt.FreelistMapType,
 	})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("state file %s is %w", path, ErrLocked)
 	}
 	if err != nil {

@@ -6,10 +6,9 @@ import (
 )
 
 type matchCase struct {
-	path  string
-	dir   bool
-	want  bool
-	cases string // optional note
+	path string
+	dir  bool
+	want bool
 }
 
 func TestMatch(t *testing.T) {

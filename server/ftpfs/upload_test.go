@@ -72,7 +72,7 @@ func TestCommitAndAbort(t *testing.T) {
 	e.checkUntouched(t, "commit and abort")
 
 	// Close aborts what is still open.
-	u, err = e.fs.Create("/pending.txt", CreateTruncate, 0)
+	_, err = e.fs.Create("/pending.txt", CreateTruncate, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
