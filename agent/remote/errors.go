@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"net"
 	"net/textproto"
@@ -97,8 +98,19 @@ func leavesConnBroken(err error) bool {
 
 // isNetError reports a failure of the connection itself.
 func isNetError(err error) bool {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return true
+	}
+	// syscall.Errno satisfies net.Error too: an errno from a local file
+	// operation (a *fs.PathError, e.g. permission denied) is not a network
+	// failure.
 	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
+	var pe *fs.PathError
+	if errors.As(err, &ne) && !errors.As(err, &pe) {
+		return true
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
 }
 
 // localError marks a failure of the local file system, which says nothing

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"net"
 	"net/textproto"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -62,6 +65,9 @@ func TestIsTransient(t *testing.T) {
 		{ErrNotSupported, false},
 		{ErrNotFile, false},
 		{local(os.ErrPermission), false},
+		// An errno from opening a local file satisfies net.Error but is no network failure.
+		{local(fmt.Errorf("upload: %w", &fs.PathError{Op: "open", Path: "x", Err: syscall.EACCES})), false},
+		{&net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}, true},
 		{errors.Join(local(os.ErrPermission), io.ErrUnexpectedEOF), true},
 	} {
 		if got := IsTransient(c.err); got != c.want {
