@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/textproto"
+	"os"
 	"time"
 )
 
@@ -59,6 +60,11 @@ func IsTransient(err error) bool {
 	if errors.As(err, &le) {
 		return false
 	}
+	// A local file-system error (the engine's own rename, delete or mkdir)
+	// belongs to its path; retrying the whole pass would not mend it.
+	if isLocalFS(err) {
+		return false
+	}
 	var (
 		unknownCA  x509.UnknownAuthorityError
 		hostErr    x509.HostnameError
@@ -93,6 +99,11 @@ func leavesConnBroken(err error) bool {
 	if errors.As(err, &le) {
 		return false
 	}
+	// A local file-system error (the engine's own rename, delete or mkdir)
+	// belongs to its path; retrying the whole pass would not mend it.
+	if isLocalFS(err) {
+		return false
+	}
 	return true
 }
 
@@ -106,8 +117,7 @@ func isNetError(err error) bool {
 	// operation (a *fs.PathError, e.g. permission denied) is not a network
 	// failure.
 	var ne net.Error
-	var pe *fs.PathError
-	if errors.As(err, &ne) && !errors.As(err, &pe) {
+	if errors.As(err, &ne) && !isLocalFS(err) {
 		return true
 	}
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
@@ -147,4 +157,11 @@ func Backoff(attempt int, base, max time.Duration) time.Duration {
 	}
 	half := d / 2
 	return half + rand.N(d-half+1)
+}
+
+// isLocalFS reports whether err came from a local file-system call.
+func isLocalFS(err error) bool {
+	var pe *fs.PathError
+	var le *os.LinkError
+	return errors.As(err, &pe) || errors.As(err, &le)
 }

@@ -68,6 +68,8 @@ func TestIsTransient(t *testing.T) {
 		// An errno from opening a local file satisfies net.Error but is no network failure.
 		{local(fmt.Errorf("upload: %w", &fs.PathError{Op: "open", Path: "x", Err: syscall.EACCES})), false},
 		{&net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}, true},
+		{&fs.PathError{Op: "remove", Path: "x", Err: syscall.EACCES}, false},
+		{&os.LinkError{Op: "rename", Old: "a", New: "b", Err: syscall.EXDEV}, false},
 		{errors.Join(local(os.ErrPermission), io.ErrUnexpectedEOF), true},
 	} {
 		if got := IsTransient(c.err); got != c.want {
