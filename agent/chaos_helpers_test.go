@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/syncagent/syncagent/internal/testbin"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -30,31 +31,9 @@ import (
 // the agent as a real process that can be SIGKILLed, a TCP proxy that
 // breaks connections at chosen byte offsets, and the invariant checks.
 
-var (
-	agentBinOnce sync.Once
-	agentBin     string
-	agentBinErr  error
-)
-
-// syncagentBinary builds ./cmd/syncagent once per test binary.
+// syncagentBinary is ./cmd/syncagent, built once per test binary.
 func syncagentBinary(t testing.TB) string {
-	t.Helper()
-	agentBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "syncagent-chaos-")
-		if err != nil {
-			agentBinErr = err
-			return
-		}
-		agentBin = filepath.Join(dir, "syncagent")
-		out, err := exec.Command("go", "build", "-o", agentBin, "github.com/syncagent/syncagent/cmd/syncagent").CombinedOutput()
-		if err != nil {
-			agentBinErr = fmt.Errorf("build syncagent: %v\n%s", err, out)
-		}
-	})
-	if agentBinErr != nil {
-		t.Fatal(agentBinErr)
-	}
-	return agentBin
+	return testbin.Path(t, "github.com/syncagent/syncagent/cmd/syncagent")
 }
 
 // startVersionedServer is startE2EServer keeping every old version, so that

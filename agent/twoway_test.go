@@ -179,11 +179,7 @@ func TestTwoWayTwoRealProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds cmd/syncagent")
 	}
-	bin := filepath.Join(t.TempDir(), "syncagent")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/syncagent")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/syncagent: %v\n%s", err, out)
-	}
+	bin := syncagentBinary(t)
 	s := startE2EServer(t)
 	remote := filepath.Join(s.Home, "remote")
 	dirs := []string{t.TempDir(), t.TempDir()}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/syncagent/syncagent/internal/testbin"
 	"io"
 	"log/slog"
 	"net"
@@ -12,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,36 +24,9 @@ import (
 // and a real syncserver on 127.0.0.1, checked by exit code, output and the
 // files on the server's disk.
 
-var (
-	syncBinOnce sync.Once
-	syncBinPath string
-	syncBinErr  error
-)
-
-// syncagentBin builds this command once per test binary.
+// syncagentBin is this command, built once per test binary.
 func syncagentBin(t testing.TB) string {
-	t.Helper()
-	syncBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "syncagent-cmd-")
-		if err != nil {
-			syncBinErr = err
-			return
-		}
-		// Readable by all: permission_test.go runs it as nobody.
-		if err := os.Chmod(dir, 0o755); err != nil {
-			syncBinErr = err
-			return
-		}
-		syncBinPath = filepath.Join(dir, "syncagent")
-		out, err := exec.Command("go", "build", "-o", syncBinPath, ".").CombinedOutput()
-		if err != nil {
-			syncBinErr = fmt.Errorf("build syncagent: %v\n%s", err, out)
-		}
-	})
-	if syncBinErr != nil {
-		t.Fatal(syncBinErr)
-	}
-	return syncBinPath
+	return testbin.Path(t, "github.com/syncagent/syncagent/cmd/syncagent")
 }
 
 const syncTestPassword = "sync-test-pass"

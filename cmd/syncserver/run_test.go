@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"github.com/syncagent/syncagent/internal/testbin"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,32 +19,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary builds syncserver once per test run.
+// binary is syncserver, built once per test binary.
 func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "syncserver-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "syncserver")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = err
-			binPath = string(out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build syncserver: %v\n%s", buildErr, binPath)
-	}
-	return binPath
+	return testbin.Path(t, "github.com/syncagent/syncagent/cmd/syncserver")
 }
 
 func freePort(t *testing.T) string {
