@@ -78,17 +78,27 @@ func (f *folder) execute(ctx context.Context, pl plan.Plan, items []plan.Item, r
 	runBatch := func() {
 		sem := make(chan struct{}, f.workers)
 		var wg sync.WaitGroup
-		for _, a := range batch {
-			if failed() != nil {
-				break
-			}
+		spawn := func(fn func()) {
 			sem <- struct{}{}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				record(a, f.do(ctx, a, byPath[a.Path], res))
+				fn()
 			}()
+		}
+		chunks, rest := f.batchable(ctx, batch, byPath)
+		for _, c := range chunks {
+			if failed() != nil {
+				break
+			}
+			spawn(func() { f.uploadChunk(ctx, c, byPath, record) })
+		}
+		for _, a := range rest {
+			if failed() != nil {
+				break
+			}
+			spawn(func() { record(a, f.do(ctx, a, byPath[a.Path], res)) })
 		}
 		wg.Wait()
 		batch = batch[:0]
@@ -209,13 +219,9 @@ func (f *folder) do(ctx context.Context, a plan.Action, it plan.Item, res *passR
 }
 
 func (f *folder) upload(ctx context.Context, rel string, it plan.Item) error {
-	lpath := filepath.Join(f.root, filepath.FromSlash(rel))
-	fi, err := os.Stat(lpath)
+	lpath, fi, err := f.checkUpload(rel, it)
 	if err != nil {
 		return err
-	}
-	if fi.Size() != it.Local.Size || !fi.ModTime().Equal(it.Local.MTime) {
-		return errChanged
 	}
 	// The pool hashes while it streams and fails with ErrSourceChanged if
 	// the file moves during the transfer; a change between the plan and
@@ -227,6 +233,26 @@ func (f *folder) upload(ctx context.Context, rel string, it plan.Item) error {
 	if err != nil {
 		return err
 	}
+	return f.uploaded(rel, it, fi, r)
+}
+
+// checkUpload makes sure the local file is still the one planned for
+// upload, and returns its path and FileInfo.
+func (f *folder) checkUpload(rel string, it plan.Item) (string, os.FileInfo, error) {
+	lpath := filepath.Join(f.root, filepath.FromSlash(rel))
+	fi, err := os.Stat(lpath)
+	if err != nil {
+		return "", nil, err
+	}
+	if fi.Size() != it.Local.Size || !fi.ModTime().Equal(it.Local.MTime) {
+		return "", nil, errChanged
+	}
+	return lpath, fi, nil
+}
+
+// uploaded records an upload the server confirmed: the state, the status
+// and the metrics.
+func (f *folder) uploaded(rel string, it plan.Item, fi os.FileInfo, r remote.UploadResult) error {
 	if it.Local.HashKnown && r.SHA256 != it.Local.Hash {
 		return errChanged
 	}

@@ -96,7 +96,7 @@ func (s *session) startTransfer(verb, path, opening string, fn func(x *transfer,
 		defer close(x.done)
 		code, msg := s.runTransfer(x, fn)
 		x.replying.Store(true)
-		s.reply(code, msg)
+		s.replyText(code, msg)
 		if s.isClosing() {
 			s.reply(codeUnavailable, "Server shutting down; closing control connection.")
 			s.closeConn()

@@ -148,6 +148,7 @@ type Caps struct {
 	TLS        bool // AUTH TLS offered
 	SIZE       bool // SIZE command
 	MDTM       bool // MDTM command
+	Batch      bool // SITE BATCH: many uploads over one data connection (syncserver)
 	// Greeting is the server's 220 text, which names the software (a
 	// caller may trust behaviour it knows of a particular server).
 	Greeting string
@@ -184,6 +185,8 @@ func parseFeat(msg string) Caps {
 			c.SIZE = true
 		case "MDTM":
 			c.MDTM = true
+		case "SITE":
+			c.Batch = c.Batch || strings.EqualFold(strings.TrimSpace(arg), "BATCH")
 		}
 	}
 	return c
