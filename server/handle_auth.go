@@ -86,7 +86,8 @@ func (s *session) login(u *UserConfig) bool {
 		s.reply(codeLocalError, "Cannot open the version store.")
 		return false
 	}
-	fsys, err := ftpfs.Open(s.srv.Config.Root, u.Home, ftpfs.Options{ReadOnly: u.ReadOnly, Versions: s.srv.versions, ProtectVersions: u.AppendOnly})
+	fsys, err := ftpfs.Open(s.srv.Config.Root, u.Home, ftpfs.Options{ReadOnly: u.ReadOnly, Versions: s.srv.versions,
+		ProtectVersions: u.AppendOnly, Digests: s.srv.digests})
 	if err != nil {
 		s.log.Error("open home", "user", u.Name, "err", err)
 		s.reply(codeLocalError, "Cannot open your home directory.")
@@ -167,7 +168,6 @@ var featLines = []string{
 	"MFMT",
 	"MLST type*;size*;modify*;unique*;perm*;",
 	"REST STREAM",
-	"SITE BATCH",
 	"SIZE",
 	"TVFS",
 	"UTF8",
@@ -248,9 +248,7 @@ func (s *session) handleSITE(arg string) {
 	sub, _, _ := strings.Cut(arg, " ")
 	switch strings.ToUpper(sub) {
 	case "HELP", "":
-		s.replyLines(codeHelp, "SITE commands:", []string{"HELP", "BATCH"}, "End.")
-	case "BATCH":
-		s.handleBatch()
+		s.replyLines(codeHelp, "SITE commands:", []string{"HELP"}, "End.")
 	default:
 		// 500, one of the replies RFC 959 5.4 lists for SITE (and vsftpd's):
 		// clients such as lftp's mirror, which sends SITE CHMOD after each

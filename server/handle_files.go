@@ -107,6 +107,9 @@ func (s *session) handleRETR(arg string) {
 
 // openForRead opens a file for RETR, refusing directories.
 func (s *session) openForRead(p string) (*os.File, error) {
+	if _, ok := versionsPath(p); !ok {
+		return s.fs.Open(p) // checks on the open file: one lookup, not two
+	}
 	fi, err := s.fs.Stat(p)
 	if err != nil {
 		return nil, err
@@ -165,7 +168,7 @@ func (s *session) store(verb, arg string, mode ftpfs.CreateMode) {
 		if !binary {
 			src = newASCIIDecoder(c)
 		}
-		if err := copyData(up.File(), src, c, s.srv.dataTimeout(), &x.bytes); err != nil || x.aborted.Load() {
+		if err := receiveData(up, src, c, s.srv.dataTimeout(), &x.bytes); err != nil || x.aborted.Load() {
 			up.Abort()
 			if isNoSpace(err) {
 				return codeExceededStorage, "Insufficient storage space; upload discarded."

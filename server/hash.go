@@ -54,6 +54,13 @@ func (s *session) handleHASH(arg string) {
 	}
 	defer f.Close()
 	a := findHash(s.hashAlgo)
+	if a.name == "SHA-256" {
+		// A file the server just received: hashed on the way in.
+		if sum, n, ok := s.srv.digests.LookupSHA256(f); ok {
+			s.reply(codeFileStatus, fmt.Sprintf("%s 0-%d %s %s", a.name, n, hex.EncodeToString(sum[:]), arg))
+			return
+		}
+	}
 	h := a.new()
 	n, err := io.Copy(h, f)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/syncagent/syncagent/server/ftpfs"
 	"github.com/syncagent/syncagent/server/versions"
 )
 
@@ -65,7 +66,8 @@ type Server struct {
 	initOnce  sync.Once
 
 	versions    *versions.Store // nil: versions disabled (keep: 0)
-	versionsErr error           // opening the store failed: logins are refused
+	digests     *ftpfs.DigestCache
+	versionsErr error // opening the store failed: logins are refused
 	pruneOnce   sync.Once
 	closeOnce   sync.Once
 }
@@ -97,6 +99,7 @@ func (s *Server) init() {
 		s.sessions = make(map[*session]struct{})
 		s.perIP = make(map[string]int)
 		s.doneCh = make(chan struct{})
+		s.digests = ftpfs.NewDigestCache(0)
 		s.openVersions()
 	})
 }

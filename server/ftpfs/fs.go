@@ -39,6 +39,11 @@ type Options struct {
 	// Set for append-only users, so that overwriting a file again and again
 	// cannot push its original out of the store.
 	ProtectVersions bool
+	// Digests, when set, receives the SHA-256 of every committed upload
+	// and follows the files through Rename and Chtimes, so that HASH can
+	// answer from it (DigestCache.LookupSHA256). One cache is meant to be
+	// shared by every FS of a server. Nil disables it.
+	Digests *DigestCache
 }
 
 // FS is one user's jailed view of its home directory: virtual path "/" is
@@ -48,12 +53,15 @@ type Options struct {
 type FS struct {
 	home     *os.Root
 	tmp      *os.Root
-	homeDir  string // absolute OS path of the home
-	tmpDir   string // absolute OS path of the temp directory
+	homeFD   *os.File // the home directory, for descriptor-relative fast paths (Linux)
+	tmpFD    *os.File // the temp directory, likewise
+	homeDir  string   // absolute OS path of the home
+	tmpDir   string   // absolute OS path of the temp directory
 	readOnly bool
 	versions *versions.Store // nil: no versions
 	protect  bool            // versions kept by this FS escape count trimming
 	homeName string          // the home relative to the storage root, the store's key
+	digests  *DigestCache    // nil: no digests recorded
 
 	mu      sync.Mutex
 	uploads map[*Upload]struct{}
@@ -86,6 +94,7 @@ func Open(root, home string, opt Options) (*FS, error) {
 		readOnly: opt.ReadOnly,
 		versions: opt.Versions,
 		protect:  opt.ProtectVersions,
+		digests:  opt.Digests,
 		homeName: filepath.Clean(home),
 		uploads:  make(map[*Upload]struct{}),
 	}
@@ -117,6 +126,11 @@ func Open(root, home string, opt Options) (*FS, error) {
 	if err != nil {
 		f.home.Close()
 		return nil, fmt.Errorf("open temp dir: %w", err)
+	}
+	if err := f.openFast(); err != nil {
+		f.home.Close()
+		f.tmp.Close()
+		return nil, fmt.Errorf("open home %q: %w", home, err)
 	}
 	return f, nil
 }
@@ -165,6 +179,9 @@ func (f *FS) Close() error {
 	var errs []error
 	for _, u := range pending {
 		errs = append(errs, u.Abort())
+	}
+	if f.homeFD != nil {
+		errs = append(errs, f.homeFD.Close(), f.tmpFD.Close())
 	}
 	errs = append(errs, f.home.Close(), f.tmp.Close())
 	return errors.Join(errs...)
@@ -231,7 +248,7 @@ func (f *FS) Open(vpath string) (*os.File, error) {
 // openRegular opens rel for reading and checks, on the open descriptor,
 // that it is a regular file.
 func (f *FS) openRegular(rel string) (*os.File, error) {
-	file, err := f.home.OpenFile(rel, openReadFlag, 0)
+	file, err := f.openInHome(rel, openReadFlag)
 	if err != nil {
 		return nil, err
 	}
@@ -327,14 +344,15 @@ func (f *FS) Rename(from, to string) error {
 	if rfrom == "." || rto == "." {
 		return pathErr("rename", cfrom, ErrPermission)
 	}
-	if err := f.checkLink(rfrom); err != nil {
-		return pathErr("rename", cfrom, err)
+	before, ferr := f.lstatLink(rfrom)
+	if errors.Is(ferr, ErrPermission) {
+		return pathErr("rename", cfrom, ferr)
 	}
 	if err := f.checkLink(rto); err != nil {
 		return pathErr("rename", cto, err)
 	}
-	if _, err := f.home.Lstat(rfrom); err != nil {
-		return pathErr("rename", cfrom, err)
+	if ferr != nil {
+		return pathErr("rename", cfrom, ferr)
 	}
 	if strings.HasPrefix(cto, cfrom+"/") {
 		return pathErr("rename", cto, ErrInvalidPath)
@@ -351,6 +369,10 @@ func (f *FS) Rename(from, to string) error {
 		return pathErr("rename", cto, err)
 	}
 	k.commit()
+	if f.digests.cached(before) {
+		after, _ := f.home.Lstat(rto)
+		f.digests.carry(before, after, time.Time{})
+	}
 	return nil
 }
 
@@ -358,13 +380,25 @@ func (f *FS) Rename(from, to string) error {
 // time alone.
 func (f *FS) Chtimes(vpath string, mtime time.Time) error {
 	clean, rel, err := f.mutating(vpath)
-	if err == nil {
-		err = f.checkLink(rel)
+	if err != nil {
+		return pathErr("chtimes", clean, err)
 	}
-	if err == nil {
-		err = f.home.Chtimes(rel, time.Time{}, mtime)
+	before, err := f.lstatLink(rel)
+	if errors.Is(err, ErrPermission) {
+		return pathErr("chtimes", clean, err)
 	}
-	return pathErr("chtimes", clean, err)
+	if !f.digests.cached(before) {
+		return pathErr("chtimes", clean, f.home.Chtimes(rel, time.Time{}, mtime))
+	}
+	// Under the path lock, so no replacement lands between the change and
+	// the stat that carries the digest over.
+	defer f.lockPath(clean)()
+	if err := f.home.Chtimes(rel, time.Time{}, mtime); err != nil {
+		return pathErr("chtimes", clean, err)
+	}
+	after, _ := f.home.Lstat(rel)
+	f.digests.carry(before, after, mtime)
+	return nil
 }
 
 // mutating is relPath for operations that change the tree: it refuses them
@@ -384,12 +418,21 @@ func (f *FS) mutating(vpath string) (clean, rel string, err error) {
 // the home, even those (rename, delete) that would act on the link itself:
 // such a link is never something the jail lets a user handle.
 func (f *FS) checkLink(rel string) error {
+	if _, err := f.lstatLink(rel); errors.Is(err, ErrPermission) {
+		return err
+	}
+	return nil // the operation itself reports a missing path
+}
+
+// lstatLink is Lstat of rel that also applies checkLink's rule: a symbolic
+// link that points outside the home gives ErrPermission.
+func (f *FS) lstatLink(rel string) (fs.FileInfo, error) {
 	fi, err := f.home.Lstat(rel)
 	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
-		return nil // the operation itself reports a missing path
+		return fi, err
 	}
 	if _, err := f.home.Stat(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return ErrPermission
+		return nil, ErrPermission
 	}
-	return nil
+	return fi, nil
 }

@@ -33,6 +33,55 @@ func (f *FS) checkParents(rel string) error {
 	return nil
 }
 
+// parentDir stands for an open parent directory, which only the Linux
+// paths use.
+type parentDir struct{}
+
+// openFast does nothing: the descriptor-based fast paths are Linux only.
+func (f *FS) openFast() error { return nil }
+
+// openInHome opens rel for reading with flag through the home Root.
+func (f *FS) openInHome(rel string, flag int) (*os.File, error) {
+	return f.home.OpenFile(rel, flag, 0)
+}
+
+// checkTarget checks that an upload may replace rel: its parent is a
+// directory inside the home and rel is not a directory or an escaping link.
+func (f *FS) checkTarget(rel string) error {
+	if rel == "." {
+		return ErrIsDir
+	}
+	if err := f.checkParent(rel); err != nil {
+		return err
+	}
+	if err := f.checkLink(rel); err != nil {
+		return err
+	}
+	if fi, err := f.home.Stat(rel); err == nil && fi.IsDir() {
+		return ErrIsDir
+	}
+	return nil
+}
+
+// replaceWith moves the temporary file tmpName to rel (virtual path
+// vpath), replacing any file there and keeping it as a version first.
+func (f *FS) replaceWith(tmpName, rel, vpath string) error {
+	if err := f.checkTarget(rel); err != nil {
+		return err
+	}
+	defer f.lockPath(vpath)()
+	k, err := f.keepOld(rel, vpath, false)
+	if err != nil {
+		return err
+	}
+	if err := f.moveInto(tmpName, rel, false); err != nil {
+		k.undo()
+		return err
+	}
+	k.commit()
+	return nil
+}
+
 // moveInto moves the temporary file tmpName to rel inside the home.
 //
 // The temp directory and the home are different os.Roots, and os.Root has
@@ -60,7 +109,7 @@ func (f *FS) moveInto(tmpName, rel string, noReplace bool) error {
 // checkParents (the same window as moveInto applies). With link set it
 // tries a hard link first, leaving the file in place, and falls back to a
 // rename; linked reports which happened.
-func (f *FS) stash(rel string, slot *versions.Slot, link bool) (linked bool, err error) {
+func (f *FS) stash(_ *parentDir, rel string, slot *versions.Slot, link bool) (linked bool, err error) {
 	if err := f.checkParents(rel); err != nil {
 		return false, err
 	}

@@ -2,9 +2,11 @@ package ftpfs
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -34,16 +36,35 @@ const uniqueBase = "ftp-upload"
 // maxUnique bounds the candidate names CreateUnique tries.
 const maxUnique = 1000
 
+// writebackChunk is how much an upload writes between two requests to the
+// kernel to start writing its data to disk, so that Commit's fsync finds
+// most of it there already.
+const writebackChunk = 4 << 20
+
+// copyBufSize is the buffer of the copy of an existing file's prefix
+// (APPE, REST then STOR) into the temporary file.
+const copyBufSize = 1 << 20
+
 // Upload is a file being received. Data goes to a temporary file under the
 // FS's temp directory; nothing appears under the real name until Commit,
-// and Abort leaves any previous file untouched. The file returned by File
-// is written by one goroutine; Commit and Abort may be called from any
-// goroutine, and the first of them to run decides the outcome.
+// and Abort leaves any previous file untouched. An Upload is written (Write,
+// or the file returned by File) by one goroutine; Commit and Abort may be
+// called from any goroutine, and the first of them to run decides the
+// outcome.
+//
+// Data written with Write is hashed (SHA-256) on its way to the file; when
+// the FS has a DigestCache, Commit records the digest there so that HASH
+// of the new file answers without reading it.
 type Upload struct {
 	fs      *FS
 	file    *os.File
 	tmpName string // base name in the temp directory
 	mode    CreateMode
+
+	// Owned by the writing goroutine.
+	sum     hash.Hash // SHA-256 of the whole temporary file; nil: not tracked
+	written int64     // bytes in the temporary file, all of them through sum
+	flushed int64     // writeback was started for the bytes before this offset
 
 	mu       sync.Mutex
 	name     string // final virtual path
@@ -67,6 +88,9 @@ func (f *FS) Create(vpath string, mode CreateMode, offset int64) (*Upload, error
 		return nil, pathErr("create", clean, ErrBadOffset)
 	}
 	u := &Upload{fs: f, mode: mode, name: clean, rel: rel}
+	if f.digests != nil {
+		u.sum = sha256.New()
+	}
 	if mode == CreateUnique {
 		err = u.pickUnique(0)
 	} else {
@@ -93,24 +117,6 @@ func (f *FS) Create(vpath string, mode CreateMode, offset int64) (*Upload, error
 	}
 	f.uploads[u] = struct{}{}
 	return u, nil
-}
-
-// checkTarget checks that an upload may replace rel: its parent is a
-// directory inside the home and rel is not a directory or an escaping link.
-func (f *FS) checkTarget(rel string) error {
-	if rel == "." {
-		return ErrIsDir
-	}
-	if err := f.checkParent(rel); err != nil {
-		return err
-	}
-	if err := f.checkLink(rel); err != nil {
-		return err
-	}
-	if fi, err := f.home.Stat(rel); err == nil && fi.IsDir() {
-		return ErrIsDir
-	}
-	return nil
 }
 
 // checkParent checks that rel's parent directory exists inside the home.
@@ -199,17 +205,54 @@ func (u *Upload) openTemp(offset int64) error {
 		}
 		n = offset
 	}
-	copied, err := io.CopyN(file, src, n)
+	if u.sum == nil {
+		copied, err := io.CopyN(file, src, n) // copy_file_range where it can
+		u.written = copied
+		if err != nil {
+			return fmt.Errorf("copy %d of %d bytes: %w", copied, n, err)
+		}
+		return nil
+	}
+	// Through Write, so the prefix is hashed with the rest.
+	buf := make([]byte, min(n, copyBufSize))
+	copied, err := io.CopyBuffer(u, io.LimitReader(src, n), buf)
+	if err == nil && copied < n {
+		err = io.ErrUnexpectedEOF
+	}
 	if err != nil {
 		return fmt.Errorf("copy %d of %d bytes: %w", copied, n, err)
 	}
 	return nil
 }
 
-// File returns the temporary file to write the upload's data to, positioned
-// after any content copied from the existing file. It is a real *os.File,
-// so copying from a TCP connection can use splice. Do not close it.
-func (u *Upload) File() *os.File { return u.file }
+// Write appends p to the temporary file, hashing it on the way, and every
+// writebackChunk bytes asks the kernel to start writing the data out so
+// that Commit's fsync has little left to do. Call it from the writing
+// goroutine only.
+func (u *Upload) Write(p []byte) (int, error) {
+	n, err := u.file.Write(p)
+	if u.sum != nil {
+		u.sum.Write(p[:n])
+	}
+	u.written += int64(n)
+	if u.written-u.flushed >= writebackChunk {
+		startWriteback(u.file, u.flushed, u.written-u.flushed)
+		u.flushed = u.written
+	}
+	if err != nil {
+		return n, err
+	}
+	return n, nil
+}
+
+// File returns the temporary file, positioned after any content copied
+// from the existing file and anything written with Write. It is a real
+// *os.File. Data written to it directly is not hashed, so an upload whose
+// File was asked for records no digest. Do not close it.
+func (u *Upload) File() *os.File {
+	u.sum = nil
+	return u.file
+}
 
 // Name returns the upload's final virtual path. For CreateUnique it is the
 // name chosen by Create; Commit may move to the next free name if another
@@ -235,11 +278,27 @@ func (u *Upload) Commit() error {
 	u.done = true
 	defer u.finish()
 	err := u.file.Sync()
-	if cerr := u.file.Close(); err == nil {
+	var before fs.FileInfo
+	if err == nil && u.sum != nil && identitySupported {
+		// Kept open across the rename, to stat the very inode placed.
+		before, err = u.file.Stat()
+	} else if cerr := u.file.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
 		err = u.place()
+	}
+	if before != nil {
+		if err == nil && before.Size() == u.written {
+			var sum [sha256.Size]byte
+			u.sum.Sum(sum[:0])
+			if after, serr := u.file.Stat(); serr == nil {
+				u.fs.digests.addPlaced(before, after, sum)
+			}
+		}
+		if cerr := u.file.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if err != nil {
 		u.fs.tmp.Remove(u.tmpName)
@@ -252,20 +311,7 @@ func (u *Upload) Commit() error {
 func (u *Upload) place() error {
 	f := u.fs
 	if u.mode != CreateUnique {
-		if err := f.checkTarget(u.rel); err != nil {
-			return err
-		}
-		defer f.lockPath(u.name)()
-		k, err := f.keepOld(u.rel, u.name, false)
-		if err != nil {
-			return err
-		}
-		if err := f.moveInto(u.tmpName, u.rel, false); err != nil {
-			k.undo()
-			return err
-		}
-		k.commit()
-		return nil
+		return f.replaceWith(u.tmpName, u.rel, u.name)
 	}
 	for i := 1; ; i++ {
 		err := f.moveInto(u.tmpName, u.rel, true)

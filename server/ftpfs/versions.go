@@ -41,11 +41,17 @@ func (f *FS) keepOld(rel, vpath string, move bool) (*kept, error) {
 	if err != nil || !fi.Mode().IsRegular() {
 		return nil, nil
 	}
+	return f.keepRegular(nil, rel, vpath, move)
+}
+
+// keepRegular is keepOld for rel known to be a regular file; dir, when not
+// nil, is rel's parent directory, already open.
+func (f *FS) keepRegular(dir *parentDir, rel, vpath string, move bool) (*kept, error) {
 	slot, err := f.versions.Reserve(f.homeName, vpath, time.Now())
 	if err != nil {
 		return nil, err
 	}
-	linked, err := f.stash(rel, slot, !move)
+	linked, err := f.stash(dir, rel, slot, !move)
 	if err != nil {
 		slot.Cancel()
 		if errors.Is(err, fs.ErrNotExist) {
