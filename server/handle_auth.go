@@ -168,6 +168,7 @@ var featLines = []string{
 	"MFMT",
 	"MLST type*;size*;modify*;unique*;perm*;",
 	"REST STREAM",
+	"SITE BATCH",
 	"SIZE",
 	"TVFS",
 	"UTF8",
@@ -248,7 +249,9 @@ func (s *session) handleSITE(arg string) {
 	sub, _, _ := strings.Cut(arg, " ")
 	switch strings.ToUpper(sub) {
 	case "HELP", "":
-		s.replyLines(codeHelp, "SITE commands:", []string{"HELP"}, "End.")
+		s.replyLines(codeHelp, "SITE commands:", []string{"HELP", "BATCH"}, "End.")
+	case "BATCH":
+		s.handleBatch()
 	default:
 		// 500, one of the replies RFC 959 5.4 lists for SITE (and vsftpd's):
 		// clients such as lftp's mirror, which sends SITE CHMOD after each
