@@ -148,16 +148,20 @@ func (p *Pool) upload(s *slot, f *os.File, localPath string, fi os.FileInfo, rem
 		}
 	}
 	src := &hashingReader{r: io.NewSectionReader(f, offset, size-offset), h: h, done: offset, progress: progress}
+	var body io.Reader = src
+	if size-offset >= streamMin {
+		body = readAhead{src}
+	}
 	// Remember the temporary before sending: if the connection dies, the
 	// next call can resume it.
 	p.keepResume(remote, rs)
-	err := s.ftp.StorFrom(rs.temp, src, uint64(offset))
+	err := s.ftp.StorFrom(rs.temp, body, uint64(offset))
 	if err != nil && offset == 0 && src.done == 0 && permanentReply(err) {
 		// Most likely the directory does not exist yet.
 		if merr := p.mkdirAll(s, path.Dir(remote)); merr != nil {
 			return UploadResult{}, merr
 		}
-		err = s.ftp.StorFrom(rs.temp, src, 0)
+		err = s.ftp.StorFrom(rs.temp, body, 0)
 	}
 	if err != nil {
 		if src.localErr != nil || !IsTransient(err) {
