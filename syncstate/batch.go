@@ -155,11 +155,13 @@ func (o overlay) lookup(p string) (Entry, lookState) {
 }
 
 // Bucket names. Entries of folder F live in folders/F, keyed by path; the
-// schema version is meta/schema; SetMeta values live in kv.
+// schema version is meta/schema; SetMeta values live in kv; the walk
+// records of folder F live in walks/F, keyed by "/" + directory.
 var (
 	bucketFolders = []byte("folders")
 	bucketMeta    = []byte("meta")
 	bucketKV      = []byte("kv")
+	bucketWalks   = []byte("walks")
 	keySchema     = []byte("schema")
 )
 
@@ -178,6 +180,9 @@ func (b *batch) apply(tx *bolt.Tx) error {
 		if fb.dropped {
 			if err := root.DeleteBucket([]byte(f)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 				return fmt.Errorf("drop folder %q: %w", f, err)
+			}
+			if err := dropWalks(tx, f); err != nil {
+				return err
 			}
 			if len(fb.puts) == 0 {
 				continue

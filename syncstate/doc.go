@@ -24,7 +24,9 @@
 // Bucket "folders" holds one bucket per folder, keyed by slash-separated
 // path, whose values are a compact binary encoding (an encoding byte, flags,
 // varints). Bucket "meta" holds "schema", the layout version, as decimal
-// text; bucket "kv" holds the values of SetMeta. Open upgrades older layouts
+// text; bucket "kv" holds the values of SetMeta; bucket "walks" holds one
+// bucket per folder of WalkRecords (SetWalks), keyed by "/" and the remote
+// directory, written in transactions of their own. Open upgrades older layouts
 // through the migrations table in one transaction and refuses a file from a
 // newer syncagent.
 //

@@ -23,11 +23,19 @@ var migrations = []func(tx *bolt.Tx) error{
 		}
 		return nil
 	},
+	// 1 → 2: walk records (remote directory listings remembered across
+	// restarts) get a bucket of their own.
+	func(tx *bolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(bucketWalks); err != nil {
+			return fmt.Errorf("create bucket %s: %w", bucketWalks, err)
+		}
+		return nil
+	},
 }
 
 // SchemaVersion is the layout version this build writes and reads; it is
 // len(migrations), which a test checks.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // SchemaError reports a state file whose layout this build cannot use.
 type SchemaError struct {

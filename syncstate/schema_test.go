@@ -91,7 +91,7 @@ func TestRefuseNewerSchema(t *testing.T) {
 		if !errors.As(err, &se) || se.Found != 7 {
 			t.Fatalf("Open(ReadOnly=%v) = %v, want a SchemaError", ro, err)
 		}
-		if want := "state file written by a newer syncagent (schema 7 > 1)"; !strings.Contains(err.Error(), want) {
+		if want := "state file written by a newer syncagent (schema 7 > 2)"; !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
