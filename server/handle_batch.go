@@ -34,8 +34,9 @@ import (
 // staging area exactly as a STOR would be (same jail, same permission and
 // append-only rules, old versions kept), its SHA-256 is computed on
 // receipt, and it is committed under its name only when that matches the
-// trailer, so a reader never sees a partial or corrupt file. Commits run a
-// few at a time so their fsyncs share journal commits.
+// trailer, so a reader never sees a partial or corrupt file. Files are
+// written and committed a few at a time, so their fsyncs share journal
+// commits and overlap the receipt of the next records.
 //
 // The final reply is multi-line, one line per record in order:
 //
@@ -51,20 +52,12 @@ import (
 const (
 	batchMaxRecords = 10000   // records in one batch
 	batchMaxHeader  = 64      // bytes in a record's header line
-	batchCommitMax  = 32      // uploads received before they are committed together
-	batchCommitPar  = 8       // commits running at once
-	batchMaxPending = 8 << 20 // bytes received before they are committed together
+	batchMemMax     = 1 << 20 // records up to this size are received in memory
+	batchWorkers    = 8       // files being written and committed at once
 )
 
 // errBatchFraming marks a malformed batch stream.
 var errBatchFraming = errors.New("malformed batch record")
-
-// batchUpload is one received record waiting for its commit.
-type batchUpload struct {
-	index int
-	path  string
-	up    *ftpfs.Upload
-}
 
 // handleBatch runs one batch: the SITE BATCH subcommand.
 func (s *session) handleBatch() {
@@ -72,9 +65,10 @@ func (s *session) handleBatch() {
 		if c == nil {
 			return codeTransferAborted, ""
 		}
-		b := &batchRun{s: s, x: x, r: bufio.NewReaderSize(&deadlineReader{c: c, d: s.srv.dataTimeout()}, 64<<10)}
+		b := &batchRun{s: s, x: x, r: bufio.NewReaderSize(&deadlineReader{c: c, d: s.srv.dataTimeout()}, 64<<10),
+			sem: make(chan struct{}, batchWorkers), busy: make(map[string]bool)}
 		err := b.run()
-		b.flush()
+		b.wg.Wait()
 		code, head := codeTransferComplete, fmt.Sprintf("Batch: %d files, %d stored.", b.n, b.stored)
 		switch {
 		case errors.Is(err, errBatchFraming):
@@ -86,17 +80,32 @@ func (s *session) handleBatch() {
 	})
 }
 
-// batchRun holds the state of one batch while it is read and committed.
+// batchRun holds the state of one batch. Records are read in order by the
+// transfer's goroutine; receiving a small record needs no file system call,
+// and the files are created, written and committed by up to batchWorkers
+// goroutines, so one file's fsync does not hold up the next file's bytes.
 type batchRun struct {
-	s       *session
-	x       *transfer
-	r       *bufio.Reader
-	n       int // records read
-	stored  int
-	lines   []string
-	pending []batchUpload
-	bytes   int64 // received in pending
-	buf     []byte
+	s   *session
+	x   *transfer
+	r   *bufio.Reader
+	n   int // records read
+	buf []byte
+	sem chan struct{} // one per running worker
+	wg  sync.WaitGroup
+
+	mu     sync.Mutex
+	lines  []string        // the reply line of each record, "" while it runs
+	stored int             // records committed
+	busy   map[string]bool // paths being written by a worker
+}
+
+// batchFile is one received record on its way to a worker.
+type batchFile struct {
+	index int
+	path  string
+	mtime time.Time
+	data  []byte        // the content, for records received in memory
+	up    *ftpfs.Upload // the staged upload, for records streamed to disk
 }
 
 func (b *batchRun) run() error {
@@ -119,9 +128,6 @@ func (b *batchRun) run() error {
 			return err
 		}
 		b.n++
-		if len(b.pending) >= batchCommitMax || b.bytes >= batchMaxPending {
-			b.flush()
-		}
 	}
 }
 
@@ -143,8 +149,8 @@ func (b *batchRun) header() (string, error) {
 	}
 }
 
-// record reads one file record after its "F ..." header line and queues
-// its upload for commit, or notes why it was refused.
+// record reads one file record after its "F ..." header line and hands it
+// to a worker, or notes why it is refused.
 func (b *batchRun) record(line string) error {
 	f := strings.Split(line, " ")
 	if len(f) != 4 || f[0] != "F" {
@@ -155,13 +161,13 @@ func (b *batchRun) record(line string) error {
 	if err1 != nil || err2 != nil || size < 0 || plen <= 0 || plen > maxLineLength {
 		return fmt.Errorf("%w: bad header %q", errBatchFraming, line)
 	}
-	var mtime time.Time
+	bf := batchFile{}
 	if f[2] != "-" {
 		t, err := parseFTPTime(f[2])
 		if err != nil {
 			return fmt.Errorf("%w: bad time %q", errBatchFraming, f[2])
 		}
-		mtime = t
+		bf.mtime = t
 	}
 	name := make([]byte, plen)
 	if _, err := io.ReadFull(b.r, name); err != nil {
@@ -170,129 +176,164 @@ func (b *batchRun) record(line string) error {
 	if bytes.ContainsAny(name, "\r\n\x00") {
 		return fmt.Errorf("%w: control character in path", errBatchFraming)
 	}
-	up, code, msg := b.open(string(name))
-	var dst io.Writer = io.Discard
-	h := sha256.New()
-	if up != nil {
-		dst = io.MultiWriter(up.File(), h)
+	p, rerr := ftpfs.Resolve(b.s.cwd, string(name))
+	code, msg := 0, ""
+	if rerr != nil {
+		code, msg = errorReply(rerr)
 	}
-	n, err := io.CopyBuffer(struct{ io.Writer }{dst}, io.LimitReader(b.r, size), b.buf)
+	h := sha256.New()
+	var n int64
+	var err error
+	switch {
+	case rerr != nil:
+		n, err = io.CopyBuffer(io.Discard, io.LimitReader(b.r, size), b.buf)
+	case size <= batchMemMax:
+		bf.data = make([]byte, size)
+		var k int
+		k, err = io.ReadFull(b.r, bf.data)
+		n = int64(k)
+		h.Write(bf.data[:k])
+	default:
+		// A large record goes straight to its staged file.
+		bf.up, err = b.s.fs.Create(p, ftpfs.CreateTruncate, 0)
+		if err != nil {
+			code, msg = errorReply(err)
+			n, err = io.CopyBuffer(io.Discard, io.LimitReader(b.r, size), b.buf)
+			break
+		}
+		n, err = io.CopyBuffer(struct{ io.Writer }{io.MultiWriter(bf.up.File(), h)}, io.LimitReader(b.r, size), b.buf)
+		if err != nil && isNoSpace(err) {
+			bf.up.Abort()
+			bf.up, code, msg = nil, codeExceededStorage, "Insufficient storage space; upload discarded."
+			var m int64
+			m, err = io.CopyBuffer(io.Discard, io.LimitReader(b.r, size-n), b.buf)
+			n += m
+		}
+	}
 	b.x.bytes.Add(n)
 	if err == nil && n < size {
 		err = io.ErrUnexpectedEOF
 	}
-	if err != nil && up != nil && isNoSpace(err) {
-		// The disk is full: drop this file, read past its data, go on.
-		up.Abort()
-		up, code, msg = nil, codeExceededStorage, "Insufficient storage space; upload discarded."
-		_, err = io.CopyN(io.Discard, b.r, size-n)
+	trailer := ""
+	if err == nil {
+		trailer, err = b.header()
 	}
 	if err != nil {
-		if up != nil {
-			up.Abort()
+		if bf.up != nil {
+			bf.up.Abort()
 		}
 		return err
 	}
-	trailer, err := b.header()
-	if err != nil {
-		if up != nil {
-			up.Abort()
+	want, herr := hex.DecodeString(trailer)
+	if trailer != "-" && (herr != nil || len(want) != sha256.Size) {
+		if bf.up != nil {
+			bf.up.Abort()
 		}
-		return err
+		return fmt.Errorf("%w: bad trailer", errBatchFraming)
 	}
-	if up == nil {
-		b.note(code, msg)
+	bf.index, bf.path = b.slot(), p
+	switch {
+	case code != 0:
+		b.done(bf.index, code, msg)
+	case trailer == "-":
+		b.done(bf.index, codeFileBusy, "File dropped by the client; nothing was changed.")
+	case !bytes.Equal(want, h.Sum(nil)):
+		b.done(bf.index, codeLocalError, "SHA-256 of the received data does not match; upload discarded.")
+	default:
+		b.submit(bf)
 		return nil
 	}
-	switch want, herr := hex.DecodeString(trailer); {
-	case trailer == "-":
-		up.Abort()
-		b.note(codeFileBusy, "File dropped by the client; nothing was changed.")
-	case herr != nil || len(want) != sha256.Size:
-		up.Abort()
-		return fmt.Errorf("%w: bad trailer", errBatchFraming)
-	case !bytes.Equal(want, h.Sum(nil)):
-		up.Abort()
-		b.note(codeLocalError, "SHA-256 of the received data does not match; upload discarded.")
-	default:
-		if !mtime.IsZero() {
-			if err := up.SetModTime(mtime); err != nil {
-				up.Abort()
-				b.note(errorReply(err))
-				return nil
-			}
-		}
-		b.pending = append(b.pending, batchUpload{index: len(b.lines), path: up.Name(), up: up})
-		b.bytes += size
-		b.lines = append(b.lines, "") // filled in by flush
+	if bf.up != nil {
+		bf.up.Abort()
 	}
 	return nil
 }
 
-// open starts the upload of one record, as STOR would.
-func (b *batchRun) open(arg string) (*ftpfs.Upload, int, string) {
-	p, err := ftpfs.Resolve(b.s.cwd, arg)
-	if err != nil {
-		code, msg := errorReply(err)
-		return nil, code, msg
-	}
-	up, err := b.s.fs.Create(p, ftpfs.CreateTruncate, 0)
-	if err != nil {
-		code, msg := errorReply(err)
-		return nil, code, msg
-	}
-	return up, 0, ""
+// slot adds the reply line of the next record and returns its index.
+func (b *batchRun) slot() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.lines = append(b.lines, "")
+	return len(b.lines) - 1
 }
 
-// note records the outcome of a record that was not stored.
-func (b *batchRun) note(code int, msg string) {
-	b.lines = append(b.lines, fmt.Sprintf("%d %d %s", len(b.lines), code, msg))
+// done sets the reply line of a record that was not stored.
+func (b *batchRun) done(i, code int, msg string) {
+	b.mu.Lock()
+	b.lines[i] = fmt.Sprintf("%d %d %s", i, code, msg)
+	b.mu.Unlock()
 }
 
-// flush commits the pending uploads, a few at a time, and fills in their
-// reply lines with the facts of the committed files.
-func (b *batchRun) flush() {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, batchCommitPar)
-	for i := range b.pending {
-		p := &b.pending[i]
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			b.lines[p.index] = b.commit(p)
-		}()
+// submit starts a worker for bf once one is free. Records for a path that
+// a worker is still writing wait for it, so the last record wins.
+func (b *batchRun) submit(bf batchFile) {
+	b.mu.Lock()
+	again := b.busy[bf.path]
+	b.mu.Unlock()
+	if again {
+		b.wg.Wait()
 	}
-	wg.Wait()
-	for _, p := range b.pending {
-		if strings.HasPrefix(b.lines[p.index], strconv.Itoa(p.index)+" 226 ") {
+	b.sem <- struct{}{}
+	b.mu.Lock()
+	b.busy[bf.path] = true
+	b.mu.Unlock()
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		line, ok := b.commit(bf)
+		b.mu.Lock()
+		b.lines[bf.index] = line
+		if ok {
 			b.stored++
 		}
-	}
-	b.pending, b.bytes = b.pending[:0], 0
+		delete(b.busy, bf.path)
+		b.mu.Unlock()
+		<-b.sem
+	}()
 }
 
-// commit puts one received file in place and returns its reply line.
-func (b *batchRun) commit(p *batchUpload) string {
-	prefix := strconv.Itoa(p.index) + " "
-	if err := p.up.Commit(); err != nil {
+// commit writes (if it is in memory), times and commits one received file
+// and returns its reply line.
+func (b *batchRun) commit(bf batchFile) (string, bool) {
+	prefix := strconv.Itoa(bf.index) + " "
+	fail := func(err error) (string, bool) {
+		if bf.up != nil {
+			bf.up.Abort()
+		}
 		code, msg := errorReply(err)
 		if code == codeLocalError {
-			b.s.log.Error("commit batch upload", "path", p.path, "err", err)
+			b.s.log.Error("batch upload", "path", bf.path, "err", err)
 		}
-		return prefix + strconv.Itoa(code) + " " + msg
+		return prefix + strconv.Itoa(code) + " " + msg, false
 	}
-	fi, err := b.s.fs.Stat(p.path)
+	if bf.up == nil {
+		up, err := b.s.fs.Create(bf.path, ftpfs.CreateTruncate, 0)
+		if err != nil {
+			return fail(err)
+		}
+		bf.up = up
+		if _, err := bf.up.File().Write(bf.data); err != nil {
+			return fail(err)
+		}
+	}
+	if !bf.mtime.IsZero() {
+		if err := bf.up.SetModTime(bf.mtime); err != nil {
+			return fail(err)
+		}
+	}
+	if err := bf.up.Commit(); err != nil {
+		return fail(err)
+	}
+	fi, err := b.s.fs.Stat(bf.path)
 	if err != nil {
 		// Stored, but gone or replaced already: say so without facts.
-		return prefix + strconv.Itoa(codeTransferComplete) + " " + pathBase(p.path)
+		return prefix + strconv.Itoa(codeTransferComplete) + " " + pathBase(bf.path), true
 	}
 	var sb strings.Builder
 	w := bufio.NewWriter(&sb)
-	b.s.writeFacts(w, fi, "", pathBase(p.path))
+	b.s.writeFacts(w, fi, "", pathBase(bf.path))
 	w.Flush()
-	return prefix + strconv.Itoa(codeTransferComplete) + " " + strings.TrimRight(sb.String(), "\r\n")
+	return prefix + strconv.Itoa(codeTransferComplete) + " " + strings.TrimRight(sb.String(), "\r\n"), true
 }
 
 // pathBase is the last element of a virtual path.
