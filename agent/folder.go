@@ -89,12 +89,14 @@ func newFolder(cfg FolderConfig, rem *remote.Pool, db *syncstate.DB, workers int
 	if err != nil {
 		return nil, fmt.Errorf("folder %s: load state: %w", cfg.Name, err)
 	}
-	return &folder{
+	f := &folder{
 		cfg: cfg, mode: mode, root: cfg.Path, rroot: cfg.Remote, ig: ig, rem: rem, db: db,
 		log: log.With("folder", cfg.Name), workers: max(workers, 1), now: time.Now,
 		base: base, status: FolderStatus{Name: cfg.Name, State: "idle"},
 		metrics: nopMetrics{}, started: time.Now(),
-	}, nil
+	}
+	f.walks.db, f.walks.folder, f.walks.log = db, cfg.Name, f.log
+	return f, nil
 }
 
 func (f *folder) setState(state string, err error) {
@@ -191,7 +193,9 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 	if len(pl.Actions) > 0 {
 		f.setState("syncing", nil)
 	}
-	if err := f.execute(ctx, pl, items, &res); err != nil {
+	todo, todoItems := pending(pl, items)
+	items = nil // a folder in sync needs none of them: let them go
+	if err := f.execute(ctx, todo, todoItems, &res); err != nil {
 		return res, err
 	}
 	if err := f.db.Flush(); err != nil {
@@ -219,7 +223,7 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 // as "everything was deleted" would empty the local folder. A dry run
 // changes nothing: it takes the folder to be created as empty.
 func (f *folder) listRemoteRoot(ctx context.Context, dryRun bool) (map[string]remote.Entry, error) {
-	rm, err := f.walks.walk(ctx, f.rem, f.rroot, f.workers, f.skipRemote)
+	rm, err := f.walks.walk(ctx, f.rem, f.rroot, f.workers, f.skipRemote, f.base)
 	if err == nil {
 		return rm, nil
 	}
@@ -474,4 +478,29 @@ func parentOf(p string) string {
 		return p[:i]
 	}
 	return ""
+}
+
+// pending returns the actions of pl that do something, and the items they
+// name (their path, and a rename's target), so that a pass over a large
+// folder in sync does not carry an item per path through execution.
+func pending(pl plan.Plan, items []plan.Item) (plan.Plan, []plan.Item) {
+	need := make(map[string]bool)
+	var out plan.Plan
+	for _, a := range pl.Actions {
+		if a.Kind == plan.Nothing {
+			continue
+		}
+		out.Actions = append(out.Actions, a)
+		need[a.Path] = true
+		if a.To != "" {
+			need[a.To] = true
+		}
+	}
+	var its []plan.Item
+	for _, it := range items {
+		if need[it.Path] {
+			its = append(its, it)
+		}
+	}
+	return out, its
 }

@@ -2,12 +2,14 @@ package agent
 
 import (
 	"context"
+	"log/slog"
 	"path"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/syncagent/syncagent/agent/remote"
+	"github.com/syncagent/syncagent/syncstate"
 )
 
 // listingSettle is how long after a directory listing with an unchanged
@@ -19,10 +21,11 @@ const listingSettle = time.Second
 
 // dirListing is one directory's cached listing.
 type dirListing struct {
-	modify    time.Time // the directory's modify fact when it was listed
-	listedAt  time.Time // local clock (monotonic) when the listing started
-	firstSeen time.Time // when the first listing that saw this modify value ended
-	entries   []remote.Entry
+	modify    time.Time      // the directory's modify fact when it was listed
+	listedAt  time.Time      // local clock (monotonic) when the listing started
+	firstSeen time.Time      // when the first listing that saw this modify value ended
+	entries   []remote.Entry // nil for a listing loaded from the state file
+	digest    [16]byte       // listingDigest(entries)
 }
 
 // trusted reports whether the listing may stand in for a fresh one of a
@@ -41,15 +44,31 @@ func (d *dirListing) trusted(modify time.Time) bool {
 //
 // A directory whose parent's listing was re-used is asked for its own
 // facts (MLST, no data connection); a directory listed afresh tells its
-// children's modify facts for free.
+// children's modify facts for free, so a directory with relistSubdirs or
+// more subdirectories is listed afresh even when its listing stands: one
+// MLSD instead of an MLST per child.
+//
+// With db set, the listings' facts (not their entries) outlive the
+// process: a fresh agent rebuilds a directory's entries from the synced
+// state and trusts them when the directory's modify fact stands and the
+// rebuilt entries have the digest of the listing they came from.
 //
 // Walk is called from one goroutine at a time (the folder's pass).
 type walkCache struct {
 	now     func() time.Time
 	enabled *bool // decided on the first walk, from the server's greeting
 
-	mu   sync.Mutex
-	dirs map[string]*dirListing
+	// db and folder, when db is set, keep the listings' facts across
+	// restarts (see persist.go's load and save).
+	db     *syncstate.DB
+	folder string
+	log    *slog.Logger
+	saved  map[string]syncstate.WalkRecord // what db holds, as last loaded or saved
+	loaded bool
+
+	mu      sync.Mutex
+	dirs    map[string]*dirListing
+	rebuilt map[string][]remote.Entry // listings rebuilt from the synced state, during one walk
 
 	// Stats of the last walk, for tests and logs.
 	listed, reused int
@@ -65,7 +84,7 @@ func cacheableServer(c remote.Caps) bool {
 // by its slash path, agent temporaries left out, skip consulted for the
 // rest, and any failure failing the whole walk.
 func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, workers int,
-	skip func(string, remote.Entry) bool) (map[string]remote.Entry, error) {
+	skip func(string, remote.Entry) bool, base map[string]syncstate.Entry) (map[string]remote.Entry, error) {
 	if c.enabled == nil {
 		caps, err := p.Caps(ctx)
 		if err != nil {
@@ -80,6 +99,8 @@ func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, worke
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.load()
+	c.rebuilt = nil
 	rootEntry, err := p.Stat(ctx, root)
 	if err != nil {
 		return nil, err
@@ -120,7 +141,9 @@ func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, worke
 		old := c.dirs[j.rel]
 		c.mu.Unlock()
 		if old != nil && old.trusted(j.modify) {
-			return old.entries, false, self, nil
+			if entries := c.entriesOf(j.rel, old, base); entries != nil && subdirs(entries) < relistSubdirs {
+				return entries, false, self, nil
+			}
 		}
 		start := c.now()
 		entries, err := p.List(ctx, abs)
@@ -129,7 +152,7 @@ func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, worke
 		}
 		// The listing holds everything up to its start; its modify value
 		// existed by its end.
-		d := &dirListing{modify: j.modify, listedAt: start, firstSeen: c.now(), entries: entries}
+		d := &dirListing{modify: j.modify, listedAt: start, firstSeen: c.now(), entries: entries, digest: listingDigest(entries)}
 		if old != nil && old.modify.Equal(j.modify) {
 			d.firstSeen = old.firstSeen
 		}
@@ -215,6 +238,8 @@ func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, worke
 			delete(c.dirs, rel)
 		}
 	}
+	c.rebuilt = nil
 	c.mu.Unlock()
+	c.save()
 	return out, nil
 }

@@ -1,0 +1,171 @@
+package agent
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"log/slog"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/syncagent/syncagent/agent/remote"
+	"github.com/syncagent/syncagent/syncstate"
+)
+
+// relistSubdirs is the number of subdirectories from which a directory
+// whose listing stands is listed afresh anyway: the fresh listing tells
+// every child's modify fact in one MLSD, where re-using it costs an MLST
+// per child.
+const relistSubdirs = 2
+
+// subdirs counts the directories among entries.
+func subdirs(entries []remote.Entry) int {
+	n := 0
+	for _, e := range entries {
+		if e.Dir {
+			n++
+		}
+	}
+	return n
+}
+
+// listingDigest sums up what a listing says that the synced state can
+// also say: every entry but the agent's temporaries, by name, kind, and
+// for a file its size, modify fact and unique ID. A directory's own facts
+// are left out: its children are checked through its own listing.
+func listingDigest(entries []remote.Entry) [16]byte {
+	idx := make([]int, 0, len(entries))
+	for i, e := range entries {
+		if !remote.IsTemp(e.Name) {
+			idx = append(idx, i)
+		}
+	}
+	slices.SortFunc(idx, func(a, b int) int { return strings.Compare(entries[a].Name, entries[b].Name) })
+	h := sha256.New()
+	var buf []byte
+	for _, i := range idx {
+		e := entries[i]
+		buf = binary.AppendUvarint(buf[:0], uint64(len(e.Name)))
+		buf = append(buf, e.Name...)
+		if e.Dir {
+			buf = append(buf, 'd')
+		} else {
+			buf = append(buf, 'f')
+			buf = binary.AppendVarint(buf, e.Size)
+			buf = binary.AppendVarint(buf, e.ModTime.UnixNano())
+			buf = binary.AppendUvarint(buf, uint64(len(e.ID)))
+			buf = append(buf, e.ID...)
+		}
+		h.Write(buf)
+	}
+	var d [16]byte
+	copy(d[:], h.Sum(nil))
+	return d
+}
+
+// load reads the remembered listings' facts once, on the first walk.
+// Their entries come later, from the synced state (entriesOf).
+func (c *walkCache) load() {
+	if c.loaded || c.db == nil {
+		return
+	}
+	c.loaded = true
+	recs, err := c.db.Walks(c.folder)
+	if err != nil {
+		c.logger().Warn("remembered remote listings unreadable; listing everything", "err", err)
+		return
+	}
+	c.saved = recs
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dirs == nil {
+		c.dirs = make(map[string]*dirListing, len(recs))
+	}
+	for rel, r := range recs {
+		if _, ok := c.dirs[rel]; !ok {
+			c.dirs[rel] = &dirListing{modify: r.Modify, listedAt: r.ListedAt, firstSeen: r.FirstSeen, digest: r.Digest}
+		}
+	}
+}
+
+// entriesOf returns a trusted listing's entries: kept in memory, or
+// rebuilt from the synced state for one loaded from the state file, which
+// stands only if the rebuilt entries have the listing's digest (nil
+// otherwise: the directory must be listed).
+func (c *walkCache) entriesOf(rel string, d *dirListing, base map[string]syncstate.Entry) []remote.Entry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d.entries != nil {
+		return d.entries
+	}
+	if c.rebuilt == nil {
+		c.rebuilt = rebuildListings(base)
+	}
+	entries := c.rebuilt[rel]
+	if entries == nil {
+		entries = []remote.Entry{}
+	}
+	if listingDigest(entries) != d.digest {
+		return nil
+	}
+	d.entries = entries
+	return entries
+}
+
+// rebuildListings turns synced-state records into remote entries grouped
+// by directory, as a listing of the server would show them if nothing had
+// changed since.
+func rebuildListings(base map[string]syncstate.Entry) map[string][]remote.Entry {
+	out := make(map[string][]remote.Entry)
+	for p, b := range base {
+		e := remote.Entry{Name: path.Base(p), Dir: b.Dir}
+		if !b.Dir {
+			e.Size, e.ModTime, e.ID = b.RemoteSize, b.RemoteMTime, b.RemoteID
+		}
+		dir := parentOf(p)
+		out[dir] = append(out[dir], e)
+	}
+	return out
+}
+
+// save writes the listings' facts when they differ from what the state
+// file holds in a way that matters on the next start: another directory,
+// modify value or digest, or a listing that became trusted.
+func (c *walkCache) save() {
+	if c.db == nil {
+		return
+	}
+	c.mu.Lock()
+	recs := make(map[string]syncstate.WalkRecord, len(c.dirs))
+	same := len(c.dirs) == len(c.saved)
+	for rel, d := range c.dirs {
+		r := syncstate.WalkRecord{Dir: rel, Modify: d.modify, FirstSeen: d.firstSeen, ListedAt: d.listedAt, Digest: d.digest}
+		recs[rel] = r
+		if o, ok := c.saved[rel]; !ok || !sameWalk(o, r) {
+			same = false
+		}
+	}
+	c.mu.Unlock()
+	if same {
+		return
+	}
+	if err := c.db.SetWalks(c.folder, recs); err != nil {
+		c.logger().Warn("remember remote listings", "err", err)
+		return
+	}
+	c.saved = recs
+}
+
+// sameWalk reports whether two records lead to the same decision on the
+// next start.
+func sameWalk(a, b syncstate.WalkRecord) bool {
+	settled := func(r syncstate.WalkRecord) bool { return r.ListedAt.Sub(r.FirstSeen) >= listingSettle }
+	return a.Modify.Equal(b.Modify) && a.Digest == b.Digest && settled(a) == settled(b)
+}
+
+func (c *walkCache) logger() *slog.Logger {
+	if c.log == nil {
+		return slog.Default()
+	}
+	return c.log
+}
