@@ -113,6 +113,13 @@ func (f *folder) execute(ctx context.Context, pl plan.Plan, items []plan.Item, r
 		case plan.Upload, plan.Download:
 			batch = append(batch, a)
 			continue
+		case plan.MkdirRemote:
+			// Nothing gathered so far needs to come first (an upload
+			// to this path would have been preceded by a delete), so
+			// the gathered transfers need not wait: they all run
+			// together later, in fewer, fuller batches.
+			record(a, f.do(ctx, a, byPath[a.Path], res))
+			continue
 		}
 		runBatch()
 		if err := failed(); err != nil {
