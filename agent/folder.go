@@ -138,7 +138,7 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 	f.setState("scanning", nil)
 	var local scanResult
 	if full {
-		local = scanLocal(f.root, "", f.ig)
+		local = scanLocal(f.root, "", f.ig, len(f.base)+len(f.base)/8)
 		if err, ok := local.Unreadable[""]; ok {
 			return res, fmt.Errorf("folder %s: cannot read %s (is the disk mounted?): %w", f.cfg.Name, f.root, err)
 		}
@@ -156,7 +156,7 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 	}
 	paths := f.pathsFor(full, scope, local)
 	paths = f.checkNames(paths, local, &res)
-	items := make([]plan.Item, 0, len(paths))
+	var items []plan.Item
 	gone := f.goneSizes(paths, local.Entries)
 	for _, p := range paths {
 		if blockedBy(p, local.Unreadable) {
@@ -170,6 +170,9 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 				res.Problems[p] = err
 			}
 			continue
+		}
+		if inSyncFile(f.mode, it) {
+			continue // nothing to do, and nothing for the planner to pair
 		}
 		items = append(items, it)
 	}
@@ -262,7 +265,7 @@ func (f *folder) scanScope(scope []string) scanResult {
 		case !ok:
 		case f.ig.Match(p, e.Dir):
 		case e.Dir:
-			sub := scanLocal(f.root, p, f.ig)
+			sub := scanLocal(f.root, p, f.ig, 0)
 			for k, v := range sub.Entries {
 				res.Entries[k] = v
 			}
@@ -478,6 +481,18 @@ func parentOf(p string) string {
 		return p[:i]
 	}
 	return ""
+}
+
+// inSyncFile reports whether it is a file present on both sides and in the
+// synced state, unchanged on both since, which the planner leaves alone
+// whatever else the pass holds: it is no rename's old path (that vanished
+// from a side) or new one (never synced), and its parent directories exist
+// on both sides, so no tree rule can rewrite it. Leaving such items out
+// keeps a pass over a large folder in sync from carrying, copying and
+// sorting a plan item per file. Directories always go to the planner.
+func inSyncFile(mode plan.Mode, it plan.Item) bool {
+	return it.Local.Exists && !it.Local.Dir && it.Remote.Exists && !it.Remote.Dir &&
+		it.Base.Exists && !it.Base.Dir && plan.Decide(mode, it).Kind == plan.Nothing
 }
 
 // pending returns the actions of pl that do something, and the items they

@@ -9,7 +9,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/syncagent/syncagent/agent/ignore"
@@ -34,55 +36,145 @@ type scanResult struct {
 	Unreadable map[string]error
 }
 
+// scanWorkers is how many directories a scan reads at once: a folder of
+// many small directories is bound by system calls, which spread over cores.
+var scanWorkers = min(runtime.GOMAXPROCS(0), 4)
+
 // scanLocal walks the folder under root (rel "" for all of it, or a
-// subtree), skipping ignored paths, symlinks and special files.
-func scanLocal(root, rel string, ig *ignore.Matcher) scanResult {
-	res := scanResult{Entries: make(map[string]localEntry), Unreadable: make(map[string]error)}
+// subtree), skipping ignored paths, symlinks and special files. sizeHint
+// is the number of entries expected (0 when unknown).
+func scanLocal(root, rel string, ig *ignore.Matcher, sizeHint int) scanResult {
+	res := scanResult{Entries: make(map[string]localEntry, sizeHint), Unreadable: make(map[string]error)}
 	start := filepath.Join(root, filepath.FromSlash(rel))
-	filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
-		r, rerr := filepath.Rel(root, p)
-		if rerr != nil {
-			return nil
+	fi, err := os.Lstat(start)
+	switch {
+	case err != nil:
+		if rel == "" || !errors.Is(err, fs.ErrNotExist) {
+			res.Unreadable[rel] = err
 		}
-		r = filepath.ToSlash(r)
-		if r == "." {
-			if err != nil {
-				res.Unreadable[""] = err
-				return filepath.SkipAll
-			}
-			return nil
+		return res
+	case !fi.IsDir():
+		// The root itself (even a symlink to a directory) is only walked
+		// when it is a directory; a file in scope is one entry.
+		if rel != "" && fi.Mode().IsRegular() && !ig.Match(rel, false) {
+			res.Entries[rel] = localEntry{Size: fi.Size(), MTime: fi.ModTime()}
 		}
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
+		return res
+	case rel != "":
+		if ig.Match(rel, true) {
+			return res
+		}
+		res.Entries[rel] = localEntry{Dir: true, MTime: fi.ModTime()}
+	}
+	s := &scanner{root: root, ig: ig, res: &res, queue: []string{rel}}
+	s.cond = sync.NewCond(&s.mu)
+	var wg sync.WaitGroup
+	for range max(scanWorkers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.work()
+		}()
+	}
+	wg.Wait()
+	return res
+}
+
+// scanner is one scanLocal's shared state: the directories still to read
+// and the result, both under mu.
+type scanner struct {
+	root   string
+	ig     *ignore.Matcher
+	mu     sync.Mutex
+	cond   *sync.Cond
+	queue  []string
+	active int
+	res    *scanResult
+}
+
+// found is one entry read by a worker, added to the result with the rest
+// of its directory under one lock.
+type found struct {
+	rel string
+	e   localEntry
+	err error
+}
+
+func (s *scanner) work() {
+	var batch []found
+	for {
+		s.mu.Lock()
+		for len(s.queue) == 0 && s.active > 0 {
+			s.cond.Wait()
+		}
+		if len(s.queue) == 0 {
+			s.mu.Unlock()
+			s.cond.Broadcast()
+			return
+		}
+		dir := s.queue[len(s.queue)-1]
+		s.queue = s.queue[:len(s.queue)-1]
+		s.active++
+		s.mu.Unlock()
+
+		batch = s.readDir(dir, batch[:0])
+
+		s.mu.Lock()
+		s.active--
+		for _, f := range batch {
+			switch {
+			case f.err != nil:
+				s.res.Unreadable[f.rel] = f.err
+			default:
+				s.res.Entries[f.rel] = f.e
+				if f.e.Dir {
+					s.queue = append(s.queue, f.rel)
+				}
 			}
-			res.Unreadable[r] = err
-			if d != nil && d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
+		}
+		s.mu.Unlock()
+		s.cond.Broadcast()
+	}
+}
+
+// readDir reads one directory: its entries as a scan keeps them, or the
+// error that makes it unreadable.
+func (s *scanner) readDir(dir string, out []found) []found {
+	abs := filepath.Join(s.root, filepath.FromSlash(dir))
+	f, err := os.Open(abs)
+	var ents []fs.DirEntry
+	if err == nil {
+		ents, err = f.ReadDir(-1)
+		f.Close()
+	}
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return out // removed since it was seen
+		}
+		return append(out, found{rel: dir, err: err})
+	}
+	for _, d := range ents {
+		r := d.Name()
+		if dir != "" {
+			r = dir + "/" + r
 		}
 		isDir := d.IsDir()
-		if ig.Match(r, isDir) {
-			if isDir {
-				return filepath.SkipDir
-			}
-			return nil
+		if s.ig.Match(r, isDir) {
+			continue
 		}
 		if !isDir && !d.Type().IsRegular() {
-			return nil // symlinks, sockets, devices: not synced
+			continue // symlinks, sockets, devices: not synced
 		}
 		fi, err := d.Info()
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
-				res.Unreadable[r] = err
+				out = append(out, found{rel: r, err: err})
 			}
-			return nil
+			continue
 		}
-		res.Entries[r] = localEntry{Dir: isDir, Size: sizeOf(fi), MTime: fi.ModTime()}
-		return nil
-	})
-	return res
+		out = append(out, found{rel: r, e: localEntry{Dir: isDir, Size: sizeOf(fi), MTime: fi.ModTime()}})
+	}
+	return out
 }
 
 // statLocal looks at one path as a scan would.

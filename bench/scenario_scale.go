@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -102,7 +103,8 @@ func scenarioScale(ctx context.Context, e *env) (section, error) {
 }
 
 // rescanInProcess opens the agent as `syncagent run` does, makes one pass
-// to warm it, then times runs full passes.
+// to warm it, then times runs full passes. With a profile it also writes
+// the heap profile after the passes to profile+".heap".
 func rescanInProcess(ctx context.Context, cfgPath string, runs int, profile string) ([]time.Duration, error) {
 	if profile != "" {
 		f, err := os.Create(profile)
@@ -134,6 +136,18 @@ func rescanInProcess(ctx context.Context, cfgPath string, runs int, profile stri
 			return nil, fmt.Errorf("rescan: %w", err)
 		}
 		out = append(out, time.Since(start))
+	}
+	if profile != "" {
+		// The agent's live heap once in sync, beside the CPU profile.
+		runtime.GC()
+		hf, err := os.Create(profile + ".heap")
+		if err != nil {
+			return nil, err
+		}
+		defer hf.Close()
+		if err := pprof.WriteHeapProfile(hf); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
