@@ -70,6 +70,8 @@ type walkCache struct {
 	dirs    map[string]*dirListing
 	rebuilt map[string][]remote.Entry // listings rebuilt from the synced state, during one walk
 
+	size int // entries of the last walk, to size the next one's map
+
 	// Stats of the last walk, for tests and logs.
 	listed, reused int
 }
@@ -120,7 +122,8 @@ func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, worke
 		cond    = sync.NewCond(&mu)
 		queue   = []job{{rel: "", modify: rootEntry.ModTime, known: true}}
 		active  int
-		out     = make(map[string]remote.Entry)
+		out     = make(map[string]remote.Entry, c.size)
+		perms   = make(map[string]string)
 		seen    = make(map[string]bool)
 		firstEr error
 	)
@@ -197,11 +200,15 @@ func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, worke
 					c.reused++
 				}
 			}
-			for _, e := range entries {
+			for i, e := range entries {
 				if err != nil || remote.IsTemp(e.Name) {
 					continue
 				}
 				r := path.Join(j.rel, e.Name)
+				if fresh {
+					e = compact(e, r, perms)
+					entries[i] = e
+				}
 				if skip != nil && skip(r, e) {
 					continue
 				}
@@ -239,6 +246,7 @@ func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, worke
 		}
 	}
 	c.rebuilt = nil
+	c.size = len(out)
 	c.mu.Unlock()
 	c.save()
 	return out, nil

@@ -169,3 +169,26 @@ func (c *walkCache) logger() *slog.Logger {
 	}
 	return c.log
 }
+
+// compact returns e with strings that do not hold on to the listing's
+// text: a parsed entry's name and facts are slices of its whole MLSD line,
+// which a 100,000-entry tree would otherwise keep alive. The name becomes
+// the tail of rel (the entry's path, kept anyway as its key), the unique
+// ID a copy of its own, the perm fact one shared copy per distinct value.
+func compact(e remote.Entry, rel string, perms map[string]string) remote.Entry {
+	if strings.HasSuffix(rel, e.Name) {
+		e.Name = rel[len(rel)-len(e.Name):]
+	} else {
+		e.Name = strings.Clone(e.Name)
+	}
+	e.ID = strings.Clone(e.ID)
+	if e.Perm != "" {
+		p, ok := perms[e.Perm]
+		if !ok {
+			p = strings.Clone(e.Perm)
+			perms[p] = p
+		}
+		e.Perm = p
+	}
+	return e
+}
