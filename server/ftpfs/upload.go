@@ -12,7 +12,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // CreateMode says how Create treats an existing file.
@@ -65,6 +67,7 @@ type Upload struct {
 	sum     hash.Hash // SHA-256 of the whole temporary file; nil: not tracked
 	written int64     // bytes in the temporary file, all of them through sum
 	flushed int64     // writeback was started for the bytes before this offset
+	hashing bool      // counted in hashingUploads until finish
 
 	mu       sync.Mutex
 	name     string // final virtual path
@@ -88,9 +91,6 @@ func (f *FS) Create(vpath string, mode CreateMode, offset int64) (*Upload, error
 		return nil, pathErr("create", clean, ErrBadOffset)
 	}
 	u := &Upload{fs: f, mode: mode, name: clean, rel: rel}
-	if f.digests != nil {
-		u.sum = sha256.New()
-	}
 	if mode == CreateUnique {
 		err = u.pickUnique(0)
 	} else {
@@ -99,11 +99,17 @@ func (f *FS) Create(vpath string, mode CreateMode, offset int64) (*Upload, error
 	if err != nil {
 		return nil, pathErr("create", u.name, err)
 	}
+	if f.digests != nil && hashingUploads.Load() < int64(maxHashing()) {
+		u.sum = sha256.New()
+		u.hashing = true
+		hashingUploads.Add(1)
+	}
 	if err := u.openTemp(offset); err != nil {
 		if u.file != nil {
 			u.file.Close()
 			f.tmp.Remove(u.tmpName)
 		}
+		u.stopHashing()
 		u.release()
 		return nil, pathErr("create", u.name, err)
 	}
@@ -112,6 +118,7 @@ func (f *FS) Create(vpath string, mode CreateMode, offset int64) (*Upload, error
 	if f.closed {
 		u.file.Close()
 		f.tmp.Remove(u.tmpName)
+		u.stopHashing()
 		u.release()
 		return nil, pathErr("create", u.name, os.ErrClosed)
 	}
@@ -343,8 +350,26 @@ func (u *Upload) Abort() error {
 	return nil
 }
 
+// hashingUploads counts the uploads of the process being hashed on receipt.
+var hashingUploads atomic.Int64
+
+// maxHashing is how many uploads are hashed on receipt at once. Hashing
+// saves HASH a second read, but costs CPU while receiving; with more
+// uploads than that running, the CPU is better spent receiving, and HASH
+// of those files reads them as it always did.
+func maxHashing() int { return 2 * runtime.GOMAXPROCS(0) }
+
+// stopHashing takes the upload out of hashingUploads.
+func (u *Upload) stopHashing() {
+	if u.hashing {
+		u.hashing = false
+		hashingUploads.Add(-1)
+	}
+}
+
 // finish unregisters a finished upload.
 func (u *Upload) finish() {
+	u.stopHashing()
 	u.release()
 	u.fs.mu.Lock()
 	delete(u.fs.uploads, u)
