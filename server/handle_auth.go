@@ -169,6 +169,7 @@ var featLines = []string{
 	"MLST type*;size*;modify*;unique*;perm*;",
 	"REST STREAM",
 	"SITE BATCH",
+	"SITE TREE",
 	"SIZE",
 	"TVFS",
 	"UTF8",
@@ -246,12 +247,14 @@ func (s *session) handleNOOP(string) { s.reply(codeOK, "NOOP ok.") }
 func (s *session) handleSYST(string) { s.reply(codeSystemType, "UNIX Type: L8") }
 
 func (s *session) handleSITE(arg string) {
-	sub, _, _ := strings.Cut(arg, " ")
+	sub, rest, _ := strings.Cut(arg, " ")
 	switch strings.ToUpper(sub) {
 	case "HELP", "":
-		s.replyLines(codeHelp, "SITE commands:", []string{"HELP", "BATCH"}, "End.")
+		s.replyLines(codeHelp, "SITE commands:", []string{"HELP", "BATCH", "TREE [path]"}, "End.")
 	case "BATCH":
 		s.handleBatch()
+	case "TREE":
+		s.handleTree(rest)
 	default:
 		// 500, one of the replies RFC 959 5.4 lists for SITE (and vsftpd's):
 		// clients such as lftp's mirror, which sends SITE CHMOD after each
