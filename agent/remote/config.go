@@ -149,6 +149,7 @@ type Caps struct {
 	SIZE       bool // SIZE command
 	MDTM       bool // MDTM command
 	Batch      bool // SITE BATCH: many uploads over one data connection (syncserver)
+	Tree       bool // SITE TREE: a whole tree in one listing (syncserver)
 	// Greeting is the server's 220 text, which names the software (a
 	// caller may trust behaviour it knows of a particular server).
 	Greeting string
@@ -187,6 +188,7 @@ func parseFeat(msg string) Caps {
 			c.MDTM = true
 		case "SITE":
 			c.Batch = c.Batch || strings.EqualFold(strings.TrimSpace(arg), "BATCH")
+			c.Tree = c.Tree || strings.EqualFold(strings.TrimSpace(arg), "TREE")
 		}
 	}
 	return c

@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"errors"
 	"path"
 	"strconv"
 	"strings"
@@ -145,8 +146,10 @@ func (p *Pool) list(s *slot, dir string) ([]Entry, error) {
 	return out, nil
 }
 
-// Walk lists the tree under root, spreading directories over the pool's
-// connections, and returns every entry keyed by its slash path relative to
+// Walk lists the tree under root, with one SITE TREE where the server
+// offers it (falling back to listing directory by directory when the
+// server could not list the whole tree), else spreading directories over
+// the pool's connections, and returns every entry keyed by its slash path relative to
 // root. Our temporaries are never included. skip (may be nil) is asked
 // about every other entry; a skipped directory is not descended into. Any
 // directory that cannot be listed fails the whole walk: a partial tree
@@ -161,6 +164,17 @@ func (p *Pool) Walk(ctx context.Context, root string, skip func(rel string, e En
 }
 
 func (p *Pool) walk(ctx context.Context, root string, skip func(string, Entry) bool, keepTemps bool) (map[string]Entry, error) {
+	if c, err := p.Caps(ctx); err == nil && c.Tree {
+		out, err := p.treeWalk(ctx, root, skip, keepTemps)
+		if !errors.Is(err, ErrTreeIncomplete) {
+			return out, err
+		}
+	}
+	return p.dirWalk(ctx, root, skip, keepTemps)
+}
+
+// dirWalk is walk with one listing per directory.
+func (p *Pool) dirWalk(ctx context.Context, root string, skip func(string, Entry) bool, keepTemps bool) (map[string]Entry, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	w := &walker{p: p, root: root, skip: skip, keepTemps: keepTemps, out: make(map[string]Entry), cancel: cancel}

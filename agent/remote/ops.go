@@ -223,23 +223,13 @@ func (p *Pool) CleanTemps(ctx context.Context, root string, olderThan time.Durat
 	if err != nil {
 		return 0, err
 	}
-	keep := p.resumeTemps()
-	cutoff := time.Now().Add(-olderThan)
-	n := 0
+	temps := make(map[string]Entry)
 	for rel, e := range all {
-		full := path.Join(root, rel)
-		if e.Dir || !IsTemp(e.Name) || keep[full] {
-			continue
+		if IsTemp(e.Name) {
+			temps[rel] = e
 		}
-		if olderThan > 0 && (e.ModTime.IsZero() || e.ModTime.After(cutoff)) {
-			continue
-		}
-		if err := p.Delete(ctx, full); err != nil {
-			return n, err
-		}
-		n++
 	}
-	return n, nil
+	return p.RemoveStaleTemps(ctx, root, temps, olderThan)
 }
 
 func lastElem(p string) string { return path.Base(p) }

@@ -156,12 +156,16 @@ func TestWalk(t *testing.T) {
 
 // TestWalkUnreadableSubdir checks that one directory that cannot be listed
 // fails the whole walk instead of returning a partial tree. A proxy turns
-// the server's third "150" (the third MLSD) into a 550.
+// the server's third "150" (the third MLSD) into a 550; it hides SITE TREE
+// (see TestTreeWalkUnreadableSubdir for the walk through SITE TREE).
 func TestWalkUnreadableSubdir(t *testing.T) {
 	ts := startServer(t, serverConfig(t))
 	var mu sync.Mutex
 	opened := 0
 	px := newProxy(t, ts.Addr, func(line string) (string, bool) {
+		if line == " SITE TREE\r\n" {
+			return " SITE BATCH\r\n", true
+		}
 		if !strings.HasPrefix(line, "150 ") {
 			return line, true
 		}
