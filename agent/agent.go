@@ -119,7 +119,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			f.metrics = a.Metrics
 		}
 	}
-	a.cleanTemps(ctx)
+	a.cleanTemps()
 	var wg sync.WaitGroup
 	errc := make(chan error, len(a.folders))
 	for _, f := range a.folders {
@@ -143,28 +143,34 @@ func (a *Agent) Run(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// cleanTemps removes stale agent temporaries left on the servers by a
-// killed agent; failures only delay that to the next start.
-func (a *Agent) cleanTemps(ctx context.Context) {
+// cleanTemps removes the local temporaries a killed agent left. Remote
+// ones are removed by each full pass, from what its listing saw
+// (removeStaleTemps).
+func (a *Agent) cleanTemps() {
 	for _, f := range a.folders {
 		if n, err := removeLocalTemps(f.root); err != nil || n > 0 {
 			f.log.Info("removed local temporaries of a killed agent", "count", n, "err", err)
 		}
-		f.cleanRemoteTemps(ctx)
 	}
 }
 
-// cleanRemoteTemps removes the folder's remote agent temporaries older
-// than staleAge: at start, and on every rescan tick of a long-running
-// agent (another agent killed mid-upload leaves them at any time).
-func (f *folder) cleanRemoteTemps(ctx context.Context) {
+// removeStaleTemps removes the remote agent temporaries the last listing
+// of the folder saw that are older than staleAge: left by an agent killed
+// mid-upload, here or elsewhere, at any time. Failures only delay that to
+// the next full pass.
+func (f *folder) removeStaleTemps(ctx context.Context) {
+	temps := f.walks.temps
+	f.walks.temps = nil
+	if len(temps) == 0 {
+		return
+	}
 	age := f.staleAge
 	if age <= 0 {
 		age = staleTempAge
 	}
-	n, err := f.rem.CleanTemps(ctx, f.rroot, age)
+	n, err := f.rem.RemoveStaleTemps(ctx, f.rroot, temps, age)
 	if err != nil {
-		f.log.Debug("clean stale temporaries", "err", err)
+		f.log.Debug("remove stale temporaries", "err", err)
 	} else if n > 0 {
 		f.log.Info("removed stale temporaries", "count", n)
 	}

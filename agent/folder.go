@@ -147,6 +147,9 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 			return res, err
 		}
 		f.remote, f.haveRemote = rm, true
+		if !dryRun {
+			f.removeStaleTemps(ctx)
+		}
 	} else {
 		local = f.scanScope(scope)
 		scope = f.widenForRenames(scope, local)

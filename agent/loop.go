@@ -125,7 +125,6 @@ func (f *folder) run(ctx context.Context) error {
 		case <-poll.C:
 			full = true
 		case <-rescan.C:
-			f.cleanRemoteTemps(ctx)
 			full = true
 		}
 	}

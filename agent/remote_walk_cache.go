@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"path"
 	"strings"
@@ -72,8 +73,13 @@ type walkCache struct {
 
 	size int // entries of the last walk, to size the next one's map
 
+	// temps are the agent temporaries (files) the last walk saw, keyed by
+	// path relative to the root, for the pass to remove the stale ones.
+	temps map[string]remote.Entry
+
 	// Stats of the last walk, for tests and logs.
 	listed, reused int
+	byTree         bool // the last walk was one SITE TREE
 }
 
 // cacheableServer reports whether a server's directory modify facts track
@@ -96,7 +102,9 @@ func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, worke
 		c.enabled = &on
 	}
 	if !*c.enabled {
-		return p.Walk(ctx, root, skip)
+		out, temps, err := p.WalkWithTemps(ctx, root, skip)
+		c.temps = temps
+		return out, err
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -109,6 +117,12 @@ func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, worke
 	}
 	if !rootEntry.Dir {
 		return nil, remote.ErrNotFile
+	}
+	if c.useTree(ctx, p) {
+		out, err := c.treeWalk(ctx, p, root, rootEntry, skip)
+		if !errors.Is(err, remote.ErrTreeIncomplete) {
+			return out, err
+		}
 	}
 	type job struct {
 		rel    string
@@ -124,10 +138,11 @@ func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, worke
 		active  int
 		out     = make(map[string]remote.Entry, c.size)
 		perms   = make(map[string]string)
+		temps   = make(map[string]remote.Entry)
 		seen    = make(map[string]bool)
 		firstEr error
 	)
-	c.listed, c.reused = 0, 0
+	c.listed, c.reused, c.byTree = 0, 0, false
 	// one lists (or re-uses) one directory; for a directory whose parent
 	// listing was re-used it also returns the directory's fresh facts.
 	one := func(j job) ([]remote.Entry, bool, *remote.Entry, error) {
@@ -201,10 +216,16 @@ func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, worke
 				}
 			}
 			for i, e := range entries {
-				if err != nil || remote.IsTemp(e.Name) {
-					continue
+				if err != nil {
+					break
 				}
 				r := path.Join(j.rel, e.Name)
+				if remote.IsTemp(e.Name) {
+					if !e.Dir {
+						temps[r] = e
+					}
+					continue
+				}
 				if fresh {
 					e = compact(e, r, perms)
 					entries[i] = e
@@ -247,6 +268,7 @@ func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, worke
 	}
 	c.rebuilt = nil
 	c.size = len(out)
+	c.temps = temps
 	c.mu.Unlock()
 	c.save()
 	return out, nil

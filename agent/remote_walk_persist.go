@@ -29,16 +29,17 @@ func subdirs(entries []remote.Entry) int {
 	return n
 }
 
-// listingDigest sums up what a listing says that the synced state can
-// also say: every entry but the agent's temporaries, by name, kind, and
-// for a file its size, modify fact and unique ID. A directory's own facts
-// are left out: its children are checked through its own listing.
+// listingDigest sums up what a listing says: every entry by name, kind,
+// and for a file its size, modify fact and unique ID. A directory's own
+// facts are left out: its children are checked through its own listing.
+// The agent's temporaries count too, though the synced state never holds
+// them: a listing rebuilt from the state for a directory that held one
+// does not match, so that directory is listed again on the next start
+// and the pass sees (and, once stale, removes) the temporary.
 func listingDigest(entries []remote.Entry) [16]byte {
 	idx := make([]int, 0, len(entries))
-	for i, e := range entries {
-		if !remote.IsTemp(e.Name) {
-			idx = append(idx, i)
-		}
+	for i := range entries {
+		idx = append(idx, i)
 	}
 	slices.SortFunc(idx, func(a, b int) int { return strings.Compare(entries[a].Name, entries[b].Name) })
 	h := sha256.New()

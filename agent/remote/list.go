@@ -163,6 +163,27 @@ func (p *Pool) Walk(ctx context.Context, root string, skip func(rel string, e En
 	return p.walk(ctx, root, skip, false)
 }
 
+// WalkWithTemps is Walk that also returns the temporaries (TempPrefix
+// names) it saw, keyed by their slash path relative to root; a temporary
+// directory is not descended into. skip is not asked about them.
+func (p *Pool) WalkWithTemps(ctx context.Context, root string, skip func(rel string, e Entry) bool) (entries, temps map[string]Entry, err error) {
+	if err := checkPath(root); err != nil {
+		return nil, nil, err
+	}
+	temps = make(map[string]Entry)
+	entries, err = p.walk(ctx, root, func(rel string, e Entry) bool {
+		if IsTemp(e.Name) {
+			temps[rel] = e
+			return true
+		}
+		return skip != nil && skip(rel, e)
+	}, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	return entries, temps, nil
+}
+
 func (p *Pool) walk(ctx context.Context, root string, skip func(string, Entry) bool, keepTemps bool) (map[string]Entry, error) {
 	if c, err := p.Caps(ctx); err == nil && c.Tree {
 		out, err := p.treeWalk(ctx, root, skip, keepTemps)

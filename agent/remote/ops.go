@@ -219,15 +219,9 @@ func (p *Pool) CleanTemps(ctx context.Context, root string, olderThan time.Durat
 	if err := checkPath(root); err != nil {
 		return 0, err
 	}
-	all, err := p.walk(ctx, root, nil, true)
+	_, temps, err := p.WalkWithTemps(ctx, root, nil)
 	if err != nil {
 		return 0, err
-	}
-	temps := make(map[string]Entry)
-	for rel, e := range all {
-		if IsTemp(e.Name) {
-			temps[rel] = e
-		}
 	}
 	return p.RemoveStaleTemps(ctx, root, temps, olderThan)
 }
