@@ -168,6 +168,9 @@ func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, worke
 		if err != nil {
 			return nil, true, nil, err
 		}
+		// Kept for the agent's life: an exact copy, without the spare
+		// capacity the listing grew.
+		entries = append(make([]remote.Entry, 0, len(entries)), entries...)
 		// The listing holds everything up to its start; its modify value
 		// existed by its end.
 		d := &dirListing{modify: j.modify, listedAt: start, firstSeen: c.now(), entries: entries, digest: listingDigest(entries)}

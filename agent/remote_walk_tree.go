@@ -71,9 +71,9 @@ func (c *walkCache) treeWalk(ctx context.Context, p *remote.Pool, root string, r
 		if rel != "" {
 			modify = out[rel].ModTime
 		}
-		if entries == nil {
-			entries = []remote.Entry{}
-		}
+		// An exact copy: appending left up to half of each slice unused,
+		// and these stay for the agent's life.
+		entries = append(make([]remote.Entry, 0, len(entries)), entries...)
 		d := &dirListing{modify: modify, listedAt: start, firstSeen: end, entries: entries, digest: listingDigest(entries)}
 		if o := old[rel]; o != nil && o.modify.Equal(modify) && !modify.IsZero() {
 			d.firstSeen = earlier(o.firstSeen, end)
