@@ -128,7 +128,7 @@ func (s *session) runTransfer(x *transfer, fn func(x *transfer, c net.Conn) (int
 	if code >= 400 {
 		result = msg
 	}
-	if x.verb != "LIST" && x.verb != "NLST" && x.verb != "MLSD" {
+	if x.verb != "LIST" && x.verb != "NLST" && x.verb != "MLSD" && x.verb != "SITE TREE" {
 		s.log.Info("transfer", "verb", x.verb, "path", x.path, "bytes", x.bytes.Load(),
 			"duration", time.Since(x.started).Round(time.Microsecond), "result", result)
 	}
