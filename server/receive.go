@@ -15,7 +15,7 @@ import (
 // on the way in (so HASH needs no second read), which takes the data
 // through user space; a large buffer keeps the read, hash and write
 // system calls few per byte.
-const recvBufSize = 1 << 20
+const recvBufSize = 256 << 10
 
 var recvBufs = sync.Pool{New: func() any { b := make([]byte, recvBufSize); return &b }}
 
@@ -27,6 +27,17 @@ var recvBufs = sync.Pool{New: func() any { b := make([]byte, recvBufSize); retur
 // and hashed (by a goroutine of its own, the only one writing to up while
 // receiveData runs), the next is filled from the network.
 func receiveData(up *ftpfs.Upload, src io.Reader, conn net.Conn, timeout time.Duration, n *atomic.Int64) error {
+	if !up.Hashing() && src == io.Reader(conn) {
+		// Not hashed (too many uploads at once are): zero-copy, and no
+		// buffer held per upload.
+		var last int64
+		_, err := up.ReceiveFrom(conn, func(done int64) {
+			n.Add(done - last)
+			last = done
+			conn.SetDeadline(time.Now().Add(timeout))
+		})
+		return err
+	}
 	free := make(chan []byte, 2)
 	for range 2 {
 		bp := recvBufs.Get().(*[]byte)
