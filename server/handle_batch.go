@@ -321,13 +321,14 @@ func (b *batchRun) commit(bf batchFile) (string, bool) {
 			return fail(err)
 		}
 	}
-	if err := bf.up.Commit(); err != nil {
+	// The facts of the file as it will be under its name: the rename
+	// keeps the inode, size and times.
+	fi, err := bf.up.File().Stat()
+	if err != nil {
 		return fail(err)
 	}
-	fi, err := b.s.fs.Stat(bf.path)
-	if err != nil {
-		// Stored, but gone or replaced already: say so without facts.
-		return prefix + strconv.Itoa(codeTransferComplete) + " " + pathBase(bf.path), true
+	if err := bf.up.Commit(); err != nil {
+		return fail(err)
 	}
 	var sb strings.Builder
 	w := bufio.NewWriter(&sb)
