@@ -149,3 +149,39 @@ func FuzzParseFeat(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseBatchReply feeds hostile SITE BATCH replies to the client: it
+// must never panic, never mark a file it did not send, and every file it
+// counts as stored has a verified result.
+func FuzzParseBatchReply(f *testing.F) {
+	f.Add("Batch: 2 files, 1 stored.\n 0 226 type=file;size=3;modify=20240101000000; a\n 1 550 Permission denied.\nEnd.", 2)
+	f.Add("x\n 5 226 type=file; a\n -1 226 b\n 0 abc\n 0\n", 3)
+	f.Add("\n 0 451 SHA-256 mismatch\n 1 450 dropped\n", 2)
+	f.Fuzz(func(t *testing.T, msg string, n int) {
+		n = n%8 + 1
+		if n < 1 {
+			n = 1
+		}
+		files := make([]BatchFile, n+1)
+		for i := range files {
+			files[i] = BatchFile{Local: "l", Remote: "/d/f"}
+		}
+		sent := make([]int, n) // the last file was not sent
+		for i := range sent {
+			sent[i] = i
+		}
+		res := make([]BatchResult, len(files))
+		seen := parseBatchReply(msg, sent, files, res)
+		if seen < 0 {
+			t.Fatalf("seen %d", seen)
+		}
+		if last := res[n]; last.Err != nil || last.Verified != "" {
+			t.Fatalf("a file that was not sent got a result: %+v", last)
+		}
+		for i, r := range res[:n] {
+			if r.Err == nil && r.Verified != "" && r.Verified != VerifiedHash {
+				t.Fatalf("file %d stored with verification %q", i, r.Verified)
+			}
+		}
+	})
+}
