@@ -142,6 +142,10 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 		if err, ok := local.Unreadable[""]; ok {
 			return res, fmt.Errorf("folder %s: cannot read %s (is the disk mounted?): %w", f.cfg.Name, f.root, err)
 		}
+		// The last listing goes before the next is built, so the two are
+		// never held at once; a failed listing leaves none, and the next
+		// pass is a full one.
+		f.remote, f.haveRemote = nil, false
 		rm, err := f.listRemoteRoot(ctx, dryRun)
 		if err != nil {
 			return res, err
@@ -285,14 +289,33 @@ func (f *folder) scanScope(scope []string) scanResult {
 // pathsFor lists every path a pass must decide on: all known paths for a
 // full pass, or the scope's paths with everything known below them.
 func (f *folder) pathsFor(full bool, scope []string, local scanResult) []string {
+	if full {
+		// Every path once, without a set of them all: the local ones,
+		// then the synced and remote ones not already taken.
+		out := make([]string, 0, max(len(local.Entries), len(f.base), len(f.remote))+len(f.remote)/16)
+		for p := range local.Entries {
+			out = append(out, p)
+		}
+		for p := range f.base {
+			if _, ok := local.Entries[p]; !ok {
+				out = append(out, p)
+			}
+		}
+		for p := range f.remote {
+			_, inLocal := local.Entries[p]
+			_, inBase := f.base[p]
+			if !inLocal && !inBase {
+				out = append(out, p)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
 	set := make(map[string]struct{})
 	for p := range local.Entries {
 		set[p] = struct{}{}
 	}
 	inScope := func(p string) bool {
-		if full {
-			return true
-		}
 		for _, s := range scope {
 			if under(p, s) {
 				return true
@@ -310,11 +333,9 @@ func (f *folder) pathsFor(full bool, scope []string, local scanResult) []string 
 			set[p] = struct{}{}
 		}
 	}
-	if !full {
-		for _, s := range scope {
-			if s != "" && !f.ig.Match(s, false) {
-				set[s] = struct{}{}
-			}
+	for _, s := range scope {
+		if s != "" && !f.ig.Match(s, false) {
+			set[s] = struct{}{}
 		}
 	}
 	out := make([]string, 0, len(set))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"runtime/debug"
 	"sort"
 	"time"
 
@@ -19,6 +20,9 @@ const (
 	// recheckDelay is how long a path that changed while it was read waits
 	// before it is looked at again.
 	recheckDelay = 500 * time.Millisecond
+	// freeAfterEntries is the folder size (synced paths) from which a
+	// full pass ends by returning freed memory to the system.
+	freeAfterEntries = 10000
 )
 
 // run keeps the folder in sync until ctx ends: a full pass at start, on
@@ -85,6 +89,12 @@ func (f *folder) run(ctx context.Context) error {
 				continue
 			}
 			attempt = 0
+			if scope == nil && len(f.base) >= freeAfterEntries {
+				// A full pass over a large folder built and dropped maps
+				// of every path: give that memory back to the system
+				// rather than keep it as heap for an idle agent.
+				debug.FreeOSMemory()
+			}
 			// After the agent's own uploads in two-way, list the remote
 			// again at once, so that other agents' changes to the same
 			// directories are seen quickly (cheap with the walk cache).
