@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,7 +66,7 @@ func (s *session) handleBatch() {
 		if c == nil {
 			return codeTransferAborted, ""
 		}
-		b := &batchRun{s: s, x: x, r: bufio.NewReaderSize(&deadlineReader{c: c, d: s.srv.dataTimeout()}, 64<<10),
+		b := &batchRun{s: s, x: x, r: bufio.NewReaderSize(newProgressConn(c, s.srv.dataTimeout()), 64<<10),
 			sem: make(chan struct{}, batchWorkers), busy: make(map[string]bool)}
 		err := b.run()
 		b.wg.Wait()
@@ -332,30 +333,9 @@ func (b *batchRun) commit(bf batchFile) (string, bool) {
 	}
 	var sb strings.Builder
 	w := bufio.NewWriter(&sb)
-	b.s.writeFacts(w, fi, "", pathBase(bf.path))
+	b.s.writeFacts(w, fi, "", path.Base(bf.path))
 	w.Flush()
 	return prefix + strconv.Itoa(codeTransferComplete) + " " + strings.TrimRight(sb.String(), "\r\n"), true
-}
-
-// pathBase is the last element of a virtual path.
-func pathBase(p string) string {
-	if i := strings.LastIndexByte(p, '/'); i >= 0 {
-		return p[i+1:]
-	}
-	return p
-}
-
-// deadlineReader reads from a connection with a fresh read deadline for
-// every read, so a batch may take long in total but never stalls for more
-// than d at a time. Used by one goroutine.
-type deadlineReader struct {
-	c net.Conn
-	d time.Duration
-}
-
-func (r *deadlineReader) Read(p []byte) (int, error) {
-	r.c.SetReadDeadline(time.Now().Add(r.d))
-	return r.c.Read(p)
 }
 
 // replyText sends msg as a one-line reply or, when it holds line breaks, as

@@ -8,7 +8,6 @@ import (
 	"net"
 	"path"
 	"strings"
-	"time"
 )
 
 // SITE TREE: a whole directory tree in one listing.
@@ -68,7 +67,7 @@ func (s *session) handleTree(arg string) {
 		if c == nil {
 			return codeTransferAborted, ""
 		}
-		dw := &deadlineWriter{c: c, d: s.srv.dataTimeout()}
+		dw := &deadlineWriter{c: newProgressConn(c, s.srv.dataTimeout())}
 		t := &treeRun{s: s, x: x, dw: dw, w: bufio.NewWriterSize(&countWriter{w: dw, n: &x.bytes}, 32<<10)}
 		err := t.dir(p, "", 0)
 		t.w.Flush() // an incomplete tree too: the client sees how far it got
@@ -154,12 +153,11 @@ func replyName(rel string) string {
 // directory: a test running as root cannot make one unreadable.
 var treeReadDirHook func(vpath string) error
 
-// deadlineWriter gives each write on a data connection its own deadline,
-// so a long listing is bounded by progress, not by its total time. It
-// keeps the first write error, which ends the listing.
+// deadlineWriter writes a listing to a data connection whose deadline
+// follows progress (progressConn). It keeps the first write error, which
+// ends the listing.
 type deadlineWriter struct {
-	c   net.Conn
-	d   time.Duration
+	c   *progressConn
 	err error
 }
 
@@ -167,7 +165,6 @@ func (w *deadlineWriter) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
-	w.c.SetWriteDeadline(time.Now().Add(w.d))
 	n, err := w.c.Write(p)
 	if err != nil {
 		w.err = fmt.Errorf("%w: %w", errTreeStopped, err)

@@ -232,9 +232,9 @@ func parseBatchReply(msg string, sent []int, files []BatchFile, res []BatchResul
 			res[i].Entry = e
 			res[i].Verified = VerifiedHash
 			res[i].Err = nil
-		case code == 450:
+		case code == codeFileBusy:
 			res[i].Err = ErrSourceChanged
-		case code == 451 && strings.Contains(text, "SHA-256"):
+		case code == codeLocalError && strings.Contains(text, "SHA-256"):
 			res[i].Err = fmt.Errorf("%w: %s", ErrVerify, text)
 		default:
 			res[i].Err = opError("upload", files[i].Remote, &textproto.Error{Code: code, Msg: text})

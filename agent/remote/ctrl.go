@@ -28,6 +28,8 @@ const (
 	codeClosingData    = 226
 	codeFileActionOK   = 250
 	codeServiceClosing = 421
+	codeFileBusy       = 450 // SITE BATCH: the client dropped the file
+	codeLocalError     = 451 // SITE TREE could not list the whole tree; SITE BATCH: a file's SHA-256 did not match
 )
 
 // ctrlSession is a control connection of our own, for what jlaffaye/ftp

@@ -118,9 +118,6 @@ func (p *Pool) tree(ctl *ctrlSession, root string, fn func(string, Entry) bool) 
 	return nil
 }
 
-// codeLocalError is the reply of a tree the server could not list whole.
-const codeLocalError = 451
-
 // validTreePath reports whether every element of a tree entry's relative
 // path is a valid name, and the path is no deeper than maxDepth.
 func validTreePath(rel string) bool {
