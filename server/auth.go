@@ -66,8 +66,14 @@ func (t *userTable) entry(name string) *verified {
 }
 
 // dummyHash is compared against when the user does not exist, so a failed
-// login costs the same time whether or not the name is known.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.DefaultCost)
+// login costs the same time whether or not the name is known. It is made
+// on first use, not at init: a bcrypt costs ~60 ms of CPU, and every
+// process linking this package (syncagent's commands too) would pay it at
+// start.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.DefaultCost)
+	return h
+})
 
 // isAnonymous reports whether name is one of the conventional anonymous
 // logins, which are always refused.
@@ -81,7 +87,7 @@ func isAnonymous(name string) bool {
 func (t *userTable) checkPassword(name, password string) *UserConfig {
 	u := t.byName[name]
 	if u == nil || u.PasswordHash == "" || isAnonymous(name) {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 		return nil
 	}
 	m := hmac.New(sha256.New, t.macKey[:])
