@@ -156,6 +156,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer e.srv.stop()
+	e.srv.trash = mkdir(work, "trash")
 	if o.SystemPeers {
 		for _, start := range []func(context.Context, string) (*target, error){startVsftpd, startPureFTPd} {
 			t, err := start(ctx, mkdir(work, "peer"))
@@ -164,6 +165,7 @@ func run(ctx context.Context, o options) error {
 				continue
 			}
 			defer t.stop()
+			t.trash = e.srv.trash
 			e.peers = append(e.peers, t)
 		}
 	} else {
