@@ -25,6 +25,13 @@ const staleTempAge = time.Hour
 // ErrNotInSync is returned by Sync when a pass left work undone.
 var ErrNotInSync = errors.New("not in sync")
 
+// Defaults for Sync's retries of a pass that failed on the network: three
+// passes in all (as rclone's --retries), a second apart and more.
+const (
+	DefaultSyncAttempts   = 3
+	DefaultSyncRetryDelay = time.Second
+)
+
 // Agent syncs every configured folder. Create it with New, then call Run
 // (or Sync for one pass) and Close. Status is safe for concurrent use;
 // Run and Sync must not run at the same time.
@@ -37,6 +44,14 @@ type Agent struct {
 	// CapsTimeout bounds how long Report waits for a server's
 	// capabilities (0: DefaultCapsTimeout).
 	CapsTimeout time.Duration
+	// SyncAttempts is how many passes Sync runs over a folder whose pass
+	// failed with a transient (network) error before it gives up
+	// (0: DefaultSyncAttempts).
+	SyncAttempts int
+	// SyncRetryDelay is how long Sync waits before its first retry of a
+	// folder, doubled for each later one up to retryMax, with jitter
+	// (0: DefaultSyncRetryDelay).
+	SyncRetryDelay time.Duration
 
 	statusAddr atomic.Value // string: the status endpoint's address while Run runs
 	db         *syncstate.DB
@@ -178,7 +193,9 @@ func (f *folder) removeStaleTemps(ctx context.Context) {
 
 // Sync runs one pass over the named folder (all folders when name is
 // empty). It returns ErrNotInSync when anything is left to do; with dryRun
-// it prints the plan to out and changes nothing.
+// it prints the plan to out and changes nothing. A pass that fails on the
+// network or with the server away is run again, up to SyncAttempts passes
+// in all; the next pass takes up where the failed one stopped.
 func (a *Agent) Sync(ctx context.Context, name string, dryRun bool, out io.Writer) error {
 	found := false
 	var errs []error
@@ -187,7 +204,7 @@ func (a *Agent) Sync(ctx context.Context, name string, dryRun bool, out io.Write
 			continue
 		}
 		found = true
-		res, err := f.pass(ctx, nil, dryRun, out)
+		res, err := a.syncFolder(ctx, f, dryRun, out)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -213,6 +230,54 @@ func (a *Agent) Sync(ctx context.Context, name string, dryRun bool, out io.Write
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// syncFolder runs f's pass for Sync, again after a transient failure
+// while attempts remain. A dry run is never repeated: it changes nothing
+// that a second look would find different.
+func (a *Agent) syncFolder(ctx context.Context, f *folder, dryRun bool, out io.Writer) (passResult, error) {
+	attempts := a.SyncAttempts
+	if attempts <= 0 {
+		attempts = DefaultSyncAttempts
+	}
+	delay := a.SyncRetryDelay
+	if delay <= 0 {
+		delay = DefaultSyncRetryDelay
+	}
+	for attempt := 1; ; attempt++ {
+		res, err := f.pass(ctx, nil, dryRun, out)
+		if err == nil || dryRun || !passRetryable(ctx, err) {
+			return res, err
+		}
+		if attempt >= attempts {
+			if attempts > 1 {
+				err = fmt.Errorf("gave up after %d attempts: %w", attempts, err)
+			}
+			return res, err
+		}
+		wait := remote.Backoff(attempt-1, delay, retryMax)
+		a.Logger.Warn("sync pass failed; retrying", "folder", f.cfg.Name, "attempt", attempt,
+			"of", attempts, "err", err, "retry_in", wait.Round(time.Millisecond))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return res, err
+		case <-t.C:
+		}
+	}
+}
+
+// passRetryable reports whether a failed pass is worth running again:
+// remote.IsTransient, the classification execute uses to stop a pass,
+// less what it cannot tell apart from protocol trouble because it comes
+// from the agent itself (the max_delete refusal, a closed state database).
+// A cancelled or expired ctx is never retried: the caller asked to stop.
+func passRetryable(ctx context.Context, err error) bool {
+	if ctx.Err() != nil || errors.Is(err, ErrTooManyDeletes) || errors.Is(err, syncstate.ErrClosed) {
+		return false
+	}
+	return remote.IsTransient(err)
 }
 
 // Status returns the state of every folder. Safe for concurrent use.
