@@ -217,6 +217,7 @@ func (db *DB) flushLocked(atLeast int) error {
 	db.mu.Unlock()
 
 	err := db.bolt.Update(b.apply)
+	releaseMapped(db.bolt) // the pages the commit looked up
 
 	db.mu.Lock()
 	db.flushing = nil

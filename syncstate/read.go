@@ -118,6 +118,7 @@ func (db *DB) Folder(folder string) (map[string]Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load folder %s: %w", folder, err)
 	}
+	releaseMapped(db.bolt) // the whole bucket was read: do not keep it resident
 	for _, fb := range o {
 		for p := range fb.puts {
 			if e, st := o.lookup(p); st == present {
