@@ -173,3 +173,50 @@ func assertNoStaged(t *testing.T, root string) {
 		t.Errorf("staged upload left: %s", e.Name())
 	}
 }
+
+// TestBatchGroupsAndRepeats sends more records than one commit group holds,
+// with one path repeated across groups: every record is stored and listed
+// in order, and the repeated path ends with its last record's content.
+func TestBatchGroupsAndRepeats(t *testing.T) {
+	ts := startServer(t, testConfig(t))
+	home := filepath.Join(ts.Root, "alice")
+	n := 2*batchGroup + 20
+	repeats := map[int]bool{3: true, 4: true, batchGroup + 1: true, 2*batchGroup + 5: true, 2*batchGroup + 6: true}
+	var sb strings.Builder
+	last := ""
+	for i := range n {
+		p := fmt.Sprintf("/g/f%03d", i)
+		content := fmt.Sprintf("file %d", i)
+		if repeats[i] {
+			p, last = "/g/same", content
+		}
+		sb.WriteString(batchRecord(p, "-", []byte(content), ""))
+	}
+	sb.WriteString("E\n")
+	if err := os.MkdirAll(filepath.Join(home, "g"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, msg := runBatch(t, ts, "alice", sb.String())
+	lines := batchLines(msg)
+	if code != 226 || len(lines) != n {
+		t.Fatalf("batch: %d, %d lines, want 226 and %d", code, len(lines), n)
+	}
+	for i, l := range lines {
+		if want := fmt.Sprintf("%d 226 ", i); !strings.HasPrefix(l, want) {
+			t.Errorf("line %d = %q, want %q...", i, l, want)
+		}
+	}
+	for i := range n {
+		if repeats[i] {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(home, "g", fmt.Sprintf("f%03d", i)))
+		if err != nil || string(b) != fmt.Sprintf("file %d", i) {
+			t.Errorf("f%03d = %q, %v", i, b, err)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(home, "g", "same")); err != nil || string(b) != last {
+		t.Errorf("repeated path = %q, %v; want the last record's %q", b, err, last)
+	}
+	assertNoStaged(t, ts.Root)
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"path"
 	"strconv"
@@ -36,8 +37,10 @@ import (
 // append-only rules, old versions kept), its SHA-256 is computed on
 // receipt, and it is committed under its name only when that matches the
 // trailer, so a reader never sees a partial or corrupt file. Files are
-// written and committed a few at a time, so their fsyncs share journal
-// commits and overlap the receipt of the next records.
+// written a few at a time while the next records arrive, and committed in
+// groups: one sync of the file system makes a group's staged files
+// durable, they are renamed into place, and a second sync makes the
+// renames durable before the reply.
 //
 // The final reply is multi-line, one line per record in order:
 //
@@ -54,7 +57,8 @@ const (
 	batchMaxRecords = 10000   // records in one batch
 	batchMaxHeader  = 64      // bytes in a record's header line
 	batchMemMax     = 1 << 20 // records up to this size are received in memory
-	batchWorkers    = 8       // files being written and committed at once
+	batchWorkers    = 8       // files being written at once
+	batchGroup      = 64      // staged files committed together (one pair of syncs)
 )
 
 // errBatchFraming marks a malformed batch stream.
@@ -70,6 +74,9 @@ func (s *session) handleBatch() {
 			sem: make(chan struct{}, batchWorkers), busy: make(map[string]bool)}
 		err := b.run()
 		b.wg.Wait()
+		// Records fully received and staged before a failure are
+		// committed too, as they would have been one by one.
+		b.flush()
 		code, head := codeTransferComplete, fmt.Sprintf("Batch: %d files, %d stored.", b.n, b.stored)
 		switch {
 		case errors.Is(err, errBatchFraming):
@@ -82,9 +89,11 @@ func (s *session) handleBatch() {
 }
 
 // batchRun holds the state of one batch. Records are read in order by the
-// transfer's goroutine; receiving a small record needs no file system call,
-// and the files are created, written and committed by up to batchWorkers
-// goroutines, so one file's fsync does not hold up the next file's bytes.
+// transfer's goroutine; receiving a small record needs no file system call.
+// Up to batchWorkers goroutines create, write and time the staged files,
+// and every batchGroup staged files (and at the end) are committed
+// together by ftpfs.CommitAll, whose two file-system syncs replace an
+// fsync per file and per directory.
 type batchRun struct {
 	s   *session
 	x   *transfer
@@ -94,10 +103,22 @@ type batchRun struct {
 	sem chan struct{} // one per running worker
 	wg  sync.WaitGroup
 
+	flushMu sync.Mutex // held while a group commits, so groups commit in order
+
 	mu     sync.Mutex
 	lines  []string        // the reply line of each record, "" while it runs
 	stored int             // records committed
-	busy   map[string]bool // paths being written by a worker
+	busy   map[string]bool // paths staged or being staged, not yet committed
+	staged []stagedFile    // staged, in the order they were staged
+}
+
+// stagedFile is a record written to its staged file, waiting for its
+// group's commit.
+type stagedFile struct {
+	index int
+	path  string
+	up    *ftpfs.Upload
+	fi    fs.FileInfo // the staged file's facts, which the rename keeps
 }
 
 // batchFile is one received record on its way to a worker.
@@ -265,14 +286,16 @@ func (b *batchRun) done(i, code int, msg string) {
 	b.mu.Unlock()
 }
 
-// submit starts a worker for bf once one is free. Records for a path that
-// a worker is still writing wait for it, so the last record wins.
+// submit starts a worker for bf once one is free. A record for a path
+// already staged waits for that one to be committed, so the last record
+// wins.
 func (b *batchRun) submit(bf batchFile) {
 	b.mu.Lock()
 	again := b.busy[bf.path]
 	b.mu.Unlock()
 	if again {
 		b.wg.Wait()
+		b.flush()
 	}
 	b.sem <- struct{}{}
 	b.mu.Lock()
@@ -281,31 +304,32 @@ func (b *batchRun) submit(bf batchFile) {
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
-		line, ok := b.commit(bf)
+		st, line := b.stage(bf)
 		b.mu.Lock()
-		b.lines[bf.index] = line
-		if ok {
-			b.stored++
+		full := false
+		if st.up == nil {
+			b.lines[bf.index] = line
+			delete(b.busy, bf.path)
+		} else {
+			b.staged = append(b.staged, st)
+			full = len(b.staged) >= batchGroup
 		}
-		delete(b.busy, bf.path)
 		b.mu.Unlock()
 		<-b.sem
+		if full {
+			b.flush()
+		}
 	}()
 }
 
-// commit writes (if it is in memory), times and commits one received file
-// and returns its reply line.
-func (b *batchRun) commit(bf batchFile) (string, bool) {
-	prefix := strconv.Itoa(bf.index) + " "
-	fail := func(err error) (string, bool) {
+// stage writes (if it is in memory) and times one received file. It
+// returns the staged file, or a zero one and the record's reply line.
+func (b *batchRun) stage(bf batchFile) (stagedFile, string) {
+	fail := func(err error) (stagedFile, string) {
 		if bf.up != nil {
 			bf.up.Abort()
 		}
-		code, msg := errorReply(err)
-		if code == codeLocalError {
-			b.s.log.Error("batch upload", "path", bf.path, "err", err)
-		}
-		return prefix + strconv.Itoa(code) + " " + msg, false
+		return stagedFile{}, b.failLine(bf.index, bf.path, err)
 	}
 	if bf.up == nil {
 		up, err := b.s.fs.Create(bf.path, ftpfs.CreateTruncate, 0)
@@ -322,20 +346,58 @@ func (b *batchRun) commit(bf batchFile) (string, bool) {
 			return fail(err)
 		}
 	}
-	// The facts of the file as it will be under its name: the rename
-	// keeps the inode, size and times.
 	fi, err := bf.up.File().Stat()
 	if err != nil {
 		return fail(err)
 	}
-	if err := bf.up.Commit(); err != nil {
-		return fail(err)
+	return stagedFile{index: bf.index, path: bf.path, up: bf.up, fi: fi}, ""
+}
+
+// flush commits the files staged so far as one group and sets their
+// reply lines.
+func (b *batchRun) flush() {
+	b.flushMu.Lock()
+	defer b.flushMu.Unlock()
+	b.mu.Lock()
+	group := b.staged
+	b.staged = nil
+	b.mu.Unlock()
+	if len(group) == 0 {
+		return
 	}
-	var sb strings.Builder
-	w := bufio.NewWriter(&sb)
-	b.s.writeFacts(w, fi, "", path.Base(bf.path))
-	w.Flush()
-	return prefix + strconv.Itoa(codeTransferComplete) + " " + strings.TrimRight(sb.String(), "\r\n"), true
+	ups := make([]*ftpfs.Upload, len(group))
+	for i, st := range group {
+		ups[i] = st.up
+	}
+	errs := b.s.fs.CommitAll(ups)
+	for i, st := range group {
+		var line string
+		if errs[i] != nil {
+			line = b.failLine(st.index, st.path, errs[i])
+		} else {
+			var sb strings.Builder
+			w := bufio.NewWriter(&sb)
+			b.s.writeFacts(w, st.fi, "", path.Base(st.path))
+			w.Flush()
+			line = strconv.Itoa(st.index) + " " + strconv.Itoa(codeTransferComplete) + " " + strings.TrimRight(sb.String(), "\r\n")
+		}
+		b.mu.Lock()
+		b.lines[st.index] = line
+		if errs[i] == nil {
+			b.stored++
+		}
+		delete(b.busy, st.path)
+		b.mu.Unlock()
+	}
+}
+
+// failLine is the reply line of record index, which failed with err.
+func (b *batchRun) failLine(index int, p string, err error) string {
+	code, msg := errorReply(err)
+	if code == codeLocalError {
+		b.s.log.Error("batch upload", "path", p, "err", err)
+	}
+	return strconv.Itoa(index) + " " + strconv.Itoa(code) + " " + msg
 }
 
 // replyText sends msg as a one-line reply or, when it holds line breaks, as

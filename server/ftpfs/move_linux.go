@@ -164,8 +164,9 @@ func (f *FS) checkEntry(dir *parentDir, rel string) (uint32, error) {
 // vpath), replacing any file there and keeping it as a version first. The
 // parent is opened once; the checks, the version's hard link and the
 // rename all work relative to it, and the final fsync of the directory is
-// shared with concurrent commits into it.
-func (f *FS) replaceWith(tmpName, rel, vpath string) error {
+// shared with concurrent commits into it (or, when durable is false, left
+// to the caller).
+func (f *FS) replaceWith(tmpName, rel, vpath string, durable bool) error {
 	dir, err := f.openParent(rel)
 	if err != nil {
 		return err
@@ -182,7 +183,7 @@ func (f *FS) replaceWith(tmpName, rel, vpath string) error {
 			return err
 		}
 	}
-	if err := f.renameInto(dir, tmpName, rel, false); err != nil {
+	if err := f.renameInto(dir, tmpName, rel, false, durable); err != nil {
 		k.undo()
 		return err
 	}
@@ -200,18 +201,18 @@ func (f *FS) replaceWith(tmpName, rel, vpath string) error {
 // is never followed: rename and link replace or refuse a symbolic link
 // there, they do not write through it. So no link, and no race with a
 // local user swapping directories for links, can put the file outside the
-// home.
-func (f *FS) moveInto(tmpName, rel string, noReplace bool) error {
+// home. With durable set, the new entry is made durable before it returns.
+func (f *FS) moveInto(tmpName, rel string, noReplace, durable bool) error {
 	dir, err := f.openParent(rel)
 	if err != nil {
 		return err
 	}
 	defer dir.Close()
-	return f.renameInto(dir, tmpName, rel, noReplace)
+	return f.renameInto(dir, tmpName, rel, noReplace, durable)
 }
 
 // renameInto is moveInto with the parent already open.
-func (f *FS) renameInto(dir *parentDir, tmpName, rel string, noReplace bool) error {
+func (f *FS) renameInto(dir *parentDir, tmpName, rel string, noReplace, durable bool) error {
 	tfd, dfd, base := int(f.tmpFD.Fd()), int(dir.Fd()), filepath.Base(rel)
 	if noReplace {
 		if err := linkat(tfd, tmpName, dfd, base); err != nil {
@@ -222,6 +223,9 @@ func (f *FS) renameInto(dir *parentDir, tmpName, rel string, noReplace bool) err
 		}
 	} else if err := syscall.Renameat(tfd, tmpName, dfd, base); err != nil {
 		return err
+	}
+	if !durable {
+		return nil
 	}
 	// Make the new directory entry durable too, not only the data.
 	return syncDir(dir)

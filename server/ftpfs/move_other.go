@@ -65,7 +65,9 @@ func (f *FS) checkTarget(rel string) error {
 
 // replaceWith moves the temporary file tmpName to rel (virtual path
 // vpath), replacing any file there and keeping it as a version first.
-func (f *FS) replaceWith(tmpName, rel, vpath string) error {
+// Directory entries are not fsynced on these systems, so durable changes
+// nothing.
+func (f *FS) replaceWith(tmpName, rel, vpath string, durable bool) error {
 	if err := f.checkTarget(rel); err != nil {
 		return err
 	}
@@ -74,7 +76,7 @@ func (f *FS) replaceWith(tmpName, rel, vpath string) error {
 	if err != nil {
 		return err
 	}
-	if err := f.moveInto(tmpName, rel, false); err != nil {
+	if err := f.moveInto(tmpName, rel, false, durable); err != nil {
 		k.undo()
 		return err
 	}
@@ -90,7 +92,7 @@ func (f *FS) replaceWith(tmpName, rel, vpath string) error {
 // directory for a link between the check and the rename could redirect the
 // file; Linux builds close that window with renameat(2) on directory
 // descriptors.
-func (f *FS) moveInto(tmpName, rel string, noReplace bool) error {
+func (f *FS) moveInto(tmpName, rel string, noReplace, _ bool) error {
 	if err := f.checkParents(rel); err != nil {
 		return err
 	}

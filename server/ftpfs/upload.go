@@ -276,7 +276,11 @@ func (u *Upload) Name() string {
 // first, by hard link where the file system allows it, so readers still see
 // the old content or the new, never nothing. After Commit, or after it fails, the Upload is finished and the
 // temporary file is gone.
-func (u *Upload) Commit() error {
+func (u *Upload) Commit() error { return u.commit(true) }
+
+// commit is Commit; with durable false it leaves the fsyncs of the file and
+// of its new directory entry to the caller (CommitAll).
+func (u *Upload) commit(durable bool) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.done {
@@ -284,7 +288,10 @@ func (u *Upload) Commit() error {
 	}
 	u.done = true
 	defer u.finish()
-	err := u.file.Sync()
+	var err error
+	if durable {
+		err = u.file.Sync()
+	}
 	var before fs.FileInfo
 	if err == nil && u.sum != nil && identitySupported {
 		// Kept open across the rename, to stat the very inode placed.
@@ -293,7 +300,7 @@ func (u *Upload) Commit() error {
 		err = cerr
 	}
 	if err == nil {
-		err = u.place()
+		err = u.place(durable)
 	}
 	if before != nil {
 		if err == nil && before.Size() == u.written {
@@ -314,14 +321,15 @@ func (u *Upload) Commit() error {
 	return nil
 }
 
-// place moves the closed temporary file to its final name.
-func (u *Upload) place() error {
+// place moves the closed temporary file to its final name; durable also
+// makes the new directory entry durable.
+func (u *Upload) place(durable bool) error {
 	f := u.fs
 	if u.mode != CreateUnique {
-		return f.replaceWith(u.tmpName, u.rel, u.name)
+		return f.replaceWith(u.tmpName, u.rel, u.name, durable)
 	}
 	for i := 1; ; i++ {
-		err := f.moveInto(u.tmpName, u.rel, true)
+		err := f.moveInto(u.tmpName, u.rel, true, durable)
 		if !errors.Is(err, fs.ErrExist) || i >= maxUnique {
 			return err
 		}
