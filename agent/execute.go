@@ -202,7 +202,9 @@ func (f *folder) do(ctx context.Context, a plan.Action, it plan.Item, res *passR
 	case plan.RenameLocal:
 		to := filepath.Join(f.root, filepath.FromSlash(a.To))
 		if _, err := os.Lstat(to); err == nil {
-			return fmt.Errorf("rename %s: %s already exists locally", a.Path, a.To)
+			// A local problem of this path (a LinkError, as os.Rename's
+			// own), not a network one that would stop the pass.
+			return &os.LinkError{Op: "rename", Old: a.Path, New: a.To, Err: fs.ErrExist}
 		}
 		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
 			return err
