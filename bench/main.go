@@ -152,7 +152,7 @@ func run(ctx context.Context, o options) error {
 	if e.agentBin, e.serverBin, err = buildBinaries(ctx, work); err != nil {
 		return err
 	}
-	if e.srv, err = startSyncserver(ctx, e.serverBin, mkdir(work, "syncserver")); err != nil {
+	if e.srv, err = startSyncserver(ctx, e.serverBin, mkdir(work, "syncserver"), "syncserver", ""); err != nil {
 		return err
 	}
 	defer e.srv.stop()

@@ -170,8 +170,9 @@ func startTarget(ctx context.Context, t *target, bin string, args ...string) err
 }
 
 // startSyncserver runs the syncserver binary with room for hundreds of
-// sessions from 127.0.0.1 and otherwise default settings (versions on).
-func startSyncserver(ctx context.Context, bin, work string) (*target, error) {
+// sessions from 127.0.0.1 and otherwise default settings (versions on),
+// plus the top-level config lines extra; name labels it in the report.
+func startSyncserver(ctx context.Context, bin, work, name, extra string) (*target, error) {
 	hash, err := bcrypt.GenerateFromPassword([]byte(benchPass), bcrypt.DefaultCost)
 	if err != nil {
 		return nil, err
@@ -197,12 +198,12 @@ limits:
   max_per_ip: 1000
 log:
   level: "warn"
-`, port, root, benchUser, string(hash), benchUser)
+%s`, port, root, benchUser, string(hash), benchUser, extra)
 	path := filepath.Join(work, "server.yaml")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		return nil, err
 	}
-	t := &target{name: "syncserver", addr: fmt.Sprintf("127.0.0.1:%d", port), user: benchUser, pass: benchPass,
+	t := &target{name: name, addr: fmt.Sprintf("127.0.0.1:%d", port), user: benchUser, pass: benchPass,
 		home: home, clear: []string{filepath.Join(root, ".syncserver", "versions")}}
 	if err := startTarget(ctx, t, bin, "run", "-config", path); err != nil {
 		return nil, err

@@ -220,3 +220,30 @@ func TestBatchGroupsAndRepeats(t *testing.T) {
 	}
 	assertNoStaged(t, ts.Root)
 }
+
+// TestNoFsyncStores runs STOR and SITE BATCH on a server with fsync off:
+// the files land exactly as with it on (only their durability differs).
+func TestNoFsyncStores(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Fsync = false
+	ts := startServer(t, cfg)
+	c := dial(t, ts.Addr, "alice")
+	if err := c.Stor("one.txt", strings.NewReader("stored")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Stor("one.txt", strings.NewReader("replaced")); err != nil {
+		t.Fatal(err)
+	}
+	c.Quit()
+	code, msg := runBatch(t, ts, "alice", batchRecord("/two.txt", "-", []byte("batched"), "")+"E\n")
+	if lines := batchLines(msg); code != 226 || len(lines) != 1 || !strings.HasPrefix(lines[0], "0 226 ") {
+		t.Fatalf("batch: %d %q", code, msg)
+	}
+	home := filepath.Join(ts.Root, "alice")
+	for name, want := range map[string]string{"one.txt": "replaced", "two.txt": "batched"} {
+		if b, err := os.ReadFile(filepath.Join(home, name)); err != nil || string(b) != want {
+			t.Errorf("%s = %q, %v; want %q", name, b, err, want)
+		}
+	}
+	assertNoStaged(t, ts.Root)
+}

@@ -34,12 +34,17 @@ type Config struct {
 	// empty: any free port.
 	PassivePorts string `yaml:"passive_ports"`
 	// ActiveMode allows PORT/EPRT, only ever to the client's own address.
-	ActiveMode bool           `yaml:"active_mode"`
-	TLS        TLSConfig      `yaml:"tls"`
-	Users      []UserConfig   `yaml:"users"`
-	Limits     LimitsConfig   `yaml:"limits"`
-	Versions   VersionsConfig `yaml:"versions"`
-	Log        LogConfig      `yaml:"log"`
+	ActiveMode bool `yaml:"active_mode"`
+	// Fsync makes every upload durable on disk before its 226 (and before
+	// its name appears); false leaves it to the OS's page cache, as
+	// vsftpd, ProFTPD and pure-ftpd do, which is faster where the disk is
+	// the limit but can lose recent uploads in a power cut.
+	Fsync    bool           `yaml:"fsync"`
+	TLS      TLSConfig      `yaml:"tls"`
+	Users    []UserConfig   `yaml:"users"`
+	Limits   LimitsConfig   `yaml:"limits"`
+	Versions VersionsConfig `yaml:"versions"`
+	Log      LogConfig      `yaml:"log"`
 }
 
 // TLSConfig is the tls: section. Setting Cert and Key enables AUTH TLS.
@@ -118,6 +123,7 @@ func DefaultConfig() Config {
 		Listen:       "127.0.0.1:2121",
 		Root:         root,
 		PassivePorts: "50000-50100",
+		Fsync:        true,
 		TLS:          TLSConfig{RequireSessionReuse: true},
 		Limits: LimitsConfig{
 			MaxConnections:   256,

@@ -33,8 +33,8 @@ func writeFile(t *testing.T, name, content string) string {
 
 func TestDefaultConfigMatchesSpec(t *testing.T) {
 	c := DefaultConfig()
-	if c.Listen != "127.0.0.1:2121" || c.PassivePorts != "50000-50100" || c.ActiveMode {
-		t.Errorf("listen/passive/active defaults: %+v", c)
+	if c.Listen != "127.0.0.1:2121" || c.PassivePorts != "50000-50100" || c.ActiveMode || !c.Fsync {
+		t.Errorf("listen/passive/active/fsync defaults: %+v", c)
 	}
 	if !c.TLS.RequireSessionReuse || c.TLS.Require {
 		t.Errorf("tls defaults: %+v", c.TLS)
@@ -265,6 +265,16 @@ func TestLoadConfigErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLoadConfigFsyncOff(t *testing.T) {
+	c, err := LoadConfig(writeFile(t, "server.yaml", "root: /srv/ftp\nfsync: false\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Fsync {
+		t.Errorf("fsync: false loaded as %v", c.Fsync)
 	}
 }
 

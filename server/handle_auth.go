@@ -87,7 +87,7 @@ func (s *session) login(u *UserConfig) bool {
 		return false
 	}
 	fsys, err := ftpfs.Open(s.srv.Config.Root, u.Home, ftpfs.Options{ReadOnly: u.ReadOnly, Versions: s.srv.versions,
-		ProtectVersions: u.AppendOnly, Digests: s.srv.digests})
+		ProtectVersions: u.AppendOnly, Digests: s.srv.digests, NoSync: !s.srv.Config.Fsync})
 	if err != nil {
 		s.log.Error("open home", "user", u.Name, "err", err)
 		s.reply(codeLocalError, "Cannot open your home directory.")

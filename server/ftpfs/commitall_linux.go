@@ -20,7 +20,10 @@ import "golang.org/x/sys/unix"
 // groups of small files, not for one large one.
 func (f *FS) CommitAll(ups []*Upload) []error {
 	errs := make([]error, len(ups))
-	if len(ups) == 0 {
+	if len(ups) == 0 || f.noSync {
+		for i, u := range ups {
+			errs[i] = u.Commit()
+		}
 		return errs
 	}
 	fd := int(f.tmpFD.Fd())

@@ -44,6 +44,12 @@ type Options struct {
 	// answer from it (DigestCache.LookupSHA256). One cache is meant to be
 	// shared by every FS of a server. Nil disables it.
 	Digests *DigestCache
+	// NoSync leaves committed uploads in the OS's page cache instead of
+	// making them durable (fsync) before Commit returns, as vsftpd,
+	// ProFTPD and pure-ftpd do: faster where the disk is the limit, but a
+	// power cut can then lose recent uploads or leave them empty. A crash
+	// of the server process alone loses nothing either way.
+	NoSync bool
 }
 
 // FS is one user's jailed view of its home directory: virtual path "/" is
@@ -62,6 +68,7 @@ type FS struct {
 	protect  bool            // versions kept by this FS escape count trimming
 	homeName string          // the home relative to the storage root, the store's key
 	digests  *DigestCache    // nil: no digests recorded
+	noSync   bool            // Options.NoSync
 
 	mu      sync.Mutex
 	uploads map[*Upload]struct{}
@@ -95,6 +102,7 @@ func Open(root, home string, opt Options) (*FS, error) {
 		versions: opt.Versions,
 		protect:  opt.ProtectVersions,
 		digests:  opt.Digests,
+		noSync:   opt.NoSync,
 		homeName: filepath.Clean(home),
 		uploads:  make(map[*Upload]struct{}),
 	}

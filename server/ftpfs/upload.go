@@ -242,14 +242,20 @@ func (u *Upload) Write(p []byte) (int, error) {
 		u.sum.Write(p[:n])
 	}
 	u.written += int64(n)
-	if u.written-u.flushed >= writebackChunk {
-		startWriteback(u.file, u.flushed, u.written-u.flushed)
-		u.flushed = u.written
-	}
+	u.writeback()
 	if err != nil {
 		return n, err
 	}
 	return n, nil
+}
+
+// writeback starts writing out the bytes written since the last call once
+// they reach writebackChunk, unless nothing is synced at Commit.
+func (u *Upload) writeback() {
+	if u.written-u.flushed >= writebackChunk && !u.fs.noSync {
+		startWriteback(u.file, u.flushed, u.written-u.flushed)
+		u.flushed = u.written
+	}
 }
 
 // File returns the temporary file, positioned after any content copied
@@ -270,13 +276,13 @@ func (u *Upload) Name() string {
 	return u.name
 }
 
-// Commit makes the upload durable (fsync) and renames it into place
+// Commit makes the upload durable (fsync, unless Options.NoSync) and renames it into place
 // atomically, replacing an existing file (for CreateUnique, never replacing
 // anything). With versions enabled the replaced file is kept as a version
 // first, by hard link where the file system allows it, so readers still see
 // the old content or the new, never nothing. After Commit, or after it fails, the Upload is finished and the
 // temporary file is gone.
-func (u *Upload) Commit() error { return u.commit(true) }
+func (u *Upload) Commit() error { return u.commit(!u.fs.noSync) }
 
 // commit is Commit; with durable false it leaves the fsyncs of the file and
 // of its new directory entry to the caller (CommitAll).

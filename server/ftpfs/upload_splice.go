@@ -26,10 +26,7 @@ func (u *Upload) ReceiveFrom(r io.Reader, before func(done int64)) (int64, error
 		n, err := u.file.ReadFrom(io.LimitReader(r, writebackChunk))
 		total += n
 		u.written += n
-		if u.written-u.flushed >= writebackChunk {
-			startWriteback(u.file, u.flushed, u.written-u.flushed)
-			u.flushed = u.written
-		}
+		u.writeback()
 		if err != nil {
 			return total, err
 		}
