@@ -138,15 +138,16 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 	f.setState("scanning", nil)
 	var local scanResult
 	if full {
-		local = scanLocal(f.root, "", f.ig, len(f.base)+len(f.base)/8)
+		local = scanLocal(f.root, "", f.ig, len(f.base), f.base)
 		if err, ok := local.Unreadable[""]; ok {
 			return res, fmt.Errorf("folder %s: cannot read %s (is the disk mounted?): %w", f.cfg.Name, f.root, err)
 		}
-		// The last listing goes before the next is built, so the two are
-		// never held at once; a failed listing leaves none, and the next
-		// pass is a full one.
+		// The next listing is built in the last one's place, so the two
+		// are never held at once; a failed listing leaves none, and the
+		// next pass is a full one.
+		prev := f.remote
 		f.remote, f.haveRemote = nil, false
-		rm, err := f.listRemoteRoot(ctx, dryRun)
+		rm, err := f.listRemoteRoot(ctx, dryRun, prev)
 		if err != nil {
 			return res, err
 		}
@@ -231,9 +232,10 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 // mirror); for pull, or two-way with a sync history, it is an error: the
 // usual cause is a wrong path or a server that lost its disk, and taking it
 // as "everything was deleted" would empty the local folder. A dry run
-// changes nothing: it takes the folder to be created as empty.
-func (f *folder) listRemoteRoot(ctx context.Context, dryRun bool) (map[string]remote.Entry, error) {
-	rm, err := f.walks.walk(ctx, f.rem, f.rroot, f.workers, f.skipRemote, f.base)
+// changes nothing: it takes the folder to be created as empty. prev is
+// the last listing, which the walk re-uses in place (see walkCache.walk).
+func (f *folder) listRemoteRoot(ctx context.Context, dryRun bool, prev map[string]remote.Entry) (map[string]remote.Entry, error) {
+	rm, err := f.walks.walk(ctx, f.rem, f.rroot, f.workers, f.skipRemote, f.base, prev)
 	if err == nil {
 		return rm, nil
 	}
@@ -263,7 +265,7 @@ func (f *folder) skipRemote(rel string, e remote.Entry) bool {
 // scanScope looks at the given paths: a directory is scanned with its
 // subtree, a file is stat'ed.
 func (f *folder) scanScope(scope []string) scanResult {
-	res := scanResult{Entries: make(map[string]localEntry), Unreadable: make(map[string]error)}
+	res := scanResult{Entries: make(map[string]scanned), Unreadable: make(map[string]error)}
 	for _, p := range scope {
 		e, ok, err := statLocal(f.root, p)
 		switch {
@@ -272,7 +274,7 @@ func (f *folder) scanScope(scope []string) scanResult {
 		case !ok:
 		case f.ig.Match(p, e.Dir):
 		case e.Dir:
-			sub := scanLocal(f.root, p, f.ig, 0)
+			sub := scanLocal(f.root, p, f.ig, 0, nil)
 			for k, v := range sub.Entries {
 				res.Entries[k] = v
 			}
@@ -280,7 +282,7 @@ func (f *folder) scanScope(scope []string) scanResult {
 				res.Unreadable[k] = v
 			}
 		default:
-			res.Entries[p] = e
+			res.Entries[p] = scannedOf(e)
 		}
 	}
 	return res
@@ -359,14 +361,15 @@ func blockedBy(p string, unreadable map[string]error) bool {
 
 // item gathers local, remote and base state for one path, hashing a local
 // file only when its size or mtime moved since the base.
-func (f *folder) item(p string, local map[string]localEntry, gone map[int64]bool) (plan.Item, error) {
+func (f *folder) item(p string, local map[string]scanned, gone map[int64]bool) (plan.Item, error) {
 	it := plan.Item{Path: p}
 	b, hasBase := f.base[p]
 	if hasBase {
 		it.Base = plan.Base{Exists: true, Dir: b.Dir, Size: b.Size, MTime: b.MTime, Hash: b.Hash,
 			RemoteSize: b.RemoteSize, RemoteMTime: b.RemoteMTime, RemoteID: b.RemoteID}
 	}
-	if l, ok := local[p]; ok {
+	if s, ok := local[p]; ok {
+		l := s.entry()
 		it.Local = plan.Side{Exists: true, Dir: l.Dir, Size: l.Size, MTime: l.MTime}
 		if !l.Dir {
 			if hasBase && !b.Dir && b.Size == l.Size && b.MTime.Equal(l.MTime) {
@@ -394,7 +397,7 @@ func (f *folder) item(p string, local map[string]localEntry, gone map[int64]bool
 // goneSizes collects the sizes of files that vanished locally since the
 // base, among the paths of this pass: a new file of such a size may be one
 // of them renamed, which only its hash can tell.
-func (f *folder) goneSizes(paths []string, local map[string]localEntry) map[int64]bool {
+func (f *folder) goneSizes(paths []string, local map[string]scanned) map[int64]bool {
 	gone := make(map[int64]bool)
 	for _, p := range paths {
 		if b, ok := f.base[p]; ok && !b.Dir {
@@ -451,23 +454,10 @@ func (f *folder) checkDeletes(full bool, pl plan.Plan, local scanResult) error {
 	if !full {
 		return nil
 	}
-	remoteFiles := make([]string, 0, len(f.remote))
-	for p, e := range f.remote {
-		if !e.Dir {
-			remoteFiles = append(remoteFiles, p)
-		}
-	}
-	localFiles := make([]string, 0, len(local.Entries))
-	for p, e := range local.Entries {
-		if !e.Dir {
-			localFiles = append(localFiles, p)
-		}
-	}
 	for _, c := range []struct {
 		kind  plan.Kind
-		files []string
 		where string
-	}{{plan.DeleteRemote, remoteFiles, "remote"}, {plan.DeleteLocal, localFiles, "local"}} {
+	}{{plan.DeleteRemote, "remote"}, {plan.DeleteLocal, "local"}} {
 		doomed := make(map[string]bool)
 		for _, a := range pl.Actions {
 			if a.Kind == c.kind && !f.refused.has(a) {
@@ -475,10 +465,16 @@ func (f *folder) checkDeletes(full bool, pl plan.Plan, local scanResult) error {
 			}
 		}
 		if len(doomed) == 0 {
-			continue
+			continue // the usual case: no list of every file
+		}
+		var files []string
+		if c.kind == plan.DeleteRemote {
+			files = filesOf(f.remote, func(e remote.Entry) bool { return e.Dir })
+		} else {
+			files = filesOf(local.Entries, func(e scanned) bool { return e.Dir })
 		}
 		deletes := 0
-		for _, p := range c.files {
+		for _, p := range files {
 			for q := p; ; q = parentOf(q) {
 				if doomed[q] {
 					deletes++
@@ -489,14 +485,25 @@ func (f *folder) checkDeletes(full bool, pl plan.Plan, local scanResult) error {
 				}
 			}
 		}
-		limit := f.cfg.MaxDeleteLimit(len(c.files))
+		limit := f.cfg.MaxDeleteLimit(len(files))
 		if deletes > limit && deletes > minDeleteGuard {
 			return fmt.Errorf("%w: folder %s: this pass would delete %d of %d %s files (max_delete %s); "+
 				"check that %s and %s are the right folders and are mounted, or raise max_delete for one run",
-				ErrTooManyDeletes, f.cfg.Name, deletes, len(c.files), c.where, f.cfg.MaxDelete, f.root, f.rroot)
+				ErrTooManyDeletes, f.cfg.Name, deletes, len(files), c.where, f.cfg.MaxDelete, f.root, f.rroot)
 		}
 	}
 	return nil
+}
+
+// filesOf returns the paths of m that are not directories.
+func filesOf[E any](m map[string]E, isDir func(E) bool) []string {
+	out := make([]string, 0, len(m))
+	for p, e := range m {
+		if !isDir(e) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // parentOf returns the parent of a relative slash path ("" for top level).

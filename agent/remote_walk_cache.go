@@ -20,13 +20,15 @@ import (
 // value was first seen holds everything up to that value.
 const listingSettle = time.Second
 
-// dirListing is one directory's cached listing.
+// dirListing is what the cache remembers of one directory's listing: its
+// facts, not its entries. Those are rebuilt, when the listing stands, from
+// the previous walk's result (or the synced state), and the digest tells
+// whether the rebuilt entries are the ones listed.
 type dirListing struct {
-	modify    time.Time      // the directory's modify fact when it was listed
-	listedAt  time.Time      // local clock (monotonic) when the listing started
-	firstSeen time.Time      // when the first listing that saw this modify value ended
-	entries   []remote.Entry // nil for a listing loaded from the state file
-	digest    [16]byte       // listingDigest(entries)
+	modify    time.Time // the directory's modify fact when it was listed
+	listedAt  time.Time // local clock (monotonic) when the listing started
+	firstSeen time.Time // when the first listing that saw this modify value ended
+	digest    [16]byte  // listingDigest of the listing's entries
 }
 
 // trusted reports whether the listing may stand in for a fresh one of a
@@ -49,10 +51,13 @@ func (d *dirListing) trusted(modify time.Time) bool {
 // more subdirectories is listed afresh even when its listing stands: one
 // MLSD instead of an MLST per child.
 //
-// With db set, the listings' facts (not their entries) outlive the
-// process: a fresh agent rebuilds a directory's entries from the synced
-// state and trusts them when the directory's modify fact stands and the
-// rebuilt entries have the digest of the listing they came from.
+// The cache keeps no entries of its own: a listing that stands is rebuilt
+// from the previous walk's result, which the next walk updates in place
+// (so a 100,000-entry tree is held once, not once per map and once more
+// per directory), or, for a fresh agent, from the synced state. Either
+// stands only when the rebuilt entries have the digest of the listing.
+//
+// With db set, the listings' facts outlive the process (persist.go).
 //
 // Walk is called from one goroutine at a time (the folder's pass).
 type walkCache struct {
@@ -67,11 +72,16 @@ type walkCache struct {
 	saved  map[string]syncstate.WalkRecord // what db holds, as last loaded or saved
 	loaded bool
 
-	mu      sync.Mutex
-	dirs    map[string]*dirListing
-	rebuilt map[string][]remote.Entry // listings rebuilt from the synced state, during one walk
+	mu   sync.Mutex
+	dirs map[string]*dirListing
 
 	size int // entries of the last walk, to size the next one's map
+
+	// extras are the entries the last walk listed but left out of its
+	// result (agent temporaries, skipped paths), keyed by path relative to
+	// the root: a listing rebuilt from that result needs them for its
+	// digest. Few, usually none.
+	extras map[string]remote.Entry
 
 	// temps are the agent temporaries (files) the last walk saw, keyed by
 	// path relative to the root, for the pass to remove the stale ones.
@@ -90,9 +100,14 @@ func cacheableServer(c remote.Caps) bool {
 
 // walk lists the tree under root like remote.Pool.Walk: every entry keyed
 // by its slash path, agent temporaries left out, skip consulted for the
-// rest, and any failure failing the whole walk.
+// rest, and any failure failing the whole walk. prev is the previous
+// walk's result (nil if none), kept current since; the walk updates it in
+// place and returns it, so the caller must not use prev afterwards, even
+// on error. base is the synced state: it stands in for prev when there is
+// none, and the result shares its path strings.
 func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, workers int,
-	skip func(string, remote.Entry) bool, base map[string]syncstate.Entry) (map[string]remote.Entry, error) {
+	skip func(string, remote.Entry) bool, base map[string]syncstate.Entry,
+	prev map[string]remote.Entry) (map[string]remote.Entry, error) {
 	if c.enabled == nil {
 		caps, err := p.Caps(ctx)
 		if err != nil {
@@ -102,6 +117,7 @@ func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, worke
 		c.enabled = &on
 	}
 	if !*c.enabled {
+		prev = nil // garbage while the walk builds its own map
 		out, temps, err := p.WalkWithTemps(ctx, root, skip)
 		c.temps = temps
 		return out, err
@@ -110,7 +126,6 @@ func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, worke
 		c.now = time.Now
 	}
 	c.load()
-	c.rebuilt = nil
 	rootEntry, err := p.Stat(ctx, root)
 	if err != nil {
 		return nil, err
@@ -119,160 +134,239 @@ func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, worke
 		return nil, remote.ErrNotFile
 	}
 	if c.useTree(ctx, p) {
-		out, err := c.treeWalk(ctx, p, root, rootEntry, skip)
+		out, err := c.treeWalk(ctx, p, root, rootEntry, skip, base, prev)
 		if !errors.Is(err, remote.ErrTreeIncomplete) {
 			return out, err
 		}
-	}
-	type job struct {
-		rel    string
-		modify time.Time
-		known  bool // modify came from a fresh listing of the parent
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		mu      sync.Mutex
-		cond    = sync.NewCond(&mu)
-		queue   = []job{{rel: "", modify: rootEntry.ModTime, known: true}}
-		active  int
-		out     = make(map[string]remote.Entry, c.size)
-		perms   = make(map[string]string)
-		temps   = make(map[string]remote.Entry)
-		seen    = make(map[string]bool)
-		firstEr error
-	)
-	c.listed, c.reused, c.byTree = 0, 0, false
-	// one lists (or re-uses) one directory; for a directory whose parent
-	// listing was re-used it also returns the directory's fresh facts.
-	one := func(j job) ([]remote.Entry, bool, *remote.Entry, error) {
-		abs := joinRemote(root, j.rel)
-		var self *remote.Entry
-		if !j.known {
-			e, err := p.Stat(ctx, abs)
-			if err != nil {
-				return nil, false, nil, err
-			}
-			j.modify, self = e.ModTime, &e
-		}
-		c.mu.Lock()
-		old := c.dirs[j.rel]
-		c.mu.Unlock()
-		if old != nil && old.trusted(j.modify) {
-			if entries := c.entriesOf(j.rel, old, base); entries != nil && subdirs(entries) < relistSubdirs {
-				return entries, false, self, nil
-			}
-		}
-		start := c.now()
-		entries, err := p.List(ctx, abs)
-		if err != nil {
-			return nil, true, nil, err
-		}
-		// Kept for the agent's life: an exact copy, without the spare
-		// capacity the listing grew.
-		entries = append(make([]remote.Entry, 0, len(entries)), entries...)
-		// The listing holds everything up to its start; its modify value
-		// existed by its end.
-		d := &dirListing{modify: j.modify, listedAt: start, firstSeen: c.now(), entries: entries, digest: listingDigest(entries)}
-		if old != nil && old.modify.Equal(j.modify) {
-			d.firstSeen = old.firstSeen
-		}
-		c.mu.Lock()
-		c.dirs[j.rel] = d
-		c.mu.Unlock()
-		return entries, true, self, nil
-	}
-	work := func() {
-		for {
-			mu.Lock()
-			for len(queue) == 0 && active > 0 && firstEr == nil {
-				cond.Wait()
-			}
-			if firstEr != nil || len(queue) == 0 {
-				mu.Unlock()
-				cond.Broadcast()
-				return
-			}
-			j := queue[len(queue)-1]
-			queue = queue[:len(queue)-1]
-			active++
-			mu.Unlock()
-
-			entries, fresh, self, err := one(j)
-
-			mu.Lock()
-			active--
-			if err != nil && firstEr == nil {
-				firstEr = err
-				cancel()
-			}
-			if err == nil {
-				if e, ok := out[j.rel]; ok && self != nil && self.Dir {
-					self.Name = e.Name
-					out[j.rel] = *self
-				}
-				seen[j.rel] = true
-				if fresh {
-					c.listed++
-				} else {
-					c.reused++
-				}
-			}
-			for i, e := range entries {
-				if err != nil {
-					break
-				}
-				r := path.Join(j.rel, e.Name)
-				if remote.IsTemp(e.Name) {
-					if !e.Dir {
-						temps[r] = e
-					}
-					continue
-				}
-				if fresh {
-					e = compact(e, r, perms)
-					entries[i] = e
-				}
-				if skip != nil && skip(r, e) {
-					continue
-				}
-				out[r] = e
-				if e.Dir {
-					queue = append(queue, job{rel: r, modify: e.ModTime, known: fresh})
-				}
-			}
-			mu.Unlock()
-			cond.Broadcast()
-		}
+		prev = nil // the tree walk emptied it
 	}
 	c.mu.Lock()
 	if c.dirs == nil {
 		c.dirs = make(map[string]*dirListing)
 	}
+	remembered := len(c.dirs) > 0
 	c.mu.Unlock()
+	extras := c.extras
+	switch {
+	case prev == nil && remembered:
+		prev, extras = seedFromBase(base), nil
+	case prev == nil:
+		prev, extras = make(map[string]remote.Entry, c.size), nil
+	}
+	w := &dirWalk{c: c, p: p, root: root, skip: skip, base: base, out: prev,
+		children: indexChildren(prev, extras), prevExtras: extras,
+		extras: make(map[string]remote.Entry), temps: make(map[string]remote.Entry),
+		perms: make(map[string]string), seen: make(map[string]bool)}
+	w.q.init(dirJob{rel: "", modify: rootEntry.ModTime, known: true})
+	return w.run(ctx, workers)
+}
+
+// dirJob is one directory for a dirWalk to list or re-use.
+type dirJob struct {
+	rel    string
+	modify time.Time
+	known  bool // modify came from a fresh listing of the parent
+}
+
+// dirWalk is one walk directory by directory: workers take directories
+// from q, list or re-use them, and merge the result into out, all under
+// q.mu.
+type dirWalk struct {
+	c    *walkCache
+	p    *remote.Pool
+	root string
+	skip func(string, remote.Entry) bool
+	base map[string]syncstate.Entry
+
+	q          jobQueue[dirJob]
+	out        map[string]remote.Entry // the previous result, becoming this one
+	children   childIndex              // the previous result's paths by parent directory
+	prevExtras map[string]remote.Entry // the previous walk's extras
+	extras     map[string]remote.Entry // this walk's extras and temps
+	temps      map[string]remote.Entry
+	perms      map[string]string
+	seen       map[string]bool // directories listed or re-used
+	scratch    []remote.Entry  // for rebuilt listings
+	firstErr   error
+}
+
+func (w *dirWalk) run(ctx context.Context, workers int) (map[string]remote.Entry, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c := w.c
+	c.listed, c.reused, c.byTree = 0, 0, false
 	var wg sync.WaitGroup
 	for range max(workers, 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			work()
+			w.work(ctx, cancel)
 		}()
 	}
 	wg.Wait()
-	if firstEr != nil {
-		return nil, firstEr
+	if w.firstErr != nil {
+		return nil, w.firstErr
 	}
-	// Directories no longer in the tree leave the cache.
+	// What lies in no directory of this walk is gone: directories that
+	// vanished, and anything the synced state held there.
+	for k := range w.out {
+		if !w.seen[parentOf(k)] {
+			delete(w.out, k)
+		}
+	}
 	c.mu.Lock()
 	for rel := range c.dirs {
-		if !seen[rel] {
+		if !w.seen[rel] {
 			delete(c.dirs, rel)
 		}
 	}
-	c.rebuilt = nil
-	c.size = len(out)
-	c.temps = temps
+	c.size = len(w.out)
+	c.extras, c.temps = w.extras, w.temps
 	c.mu.Unlock()
 	c.save()
-	return out, nil
+	return w.out, nil
+}
+
+func (w *dirWalk) work(ctx context.Context, cancel func()) {
+	for {
+		j, ok := w.q.take()
+		if !ok {
+			return
+		}
+		entries, reuse, self, err := w.one(ctx, j)
+		w.q.finish(func() {
+			switch {
+			case err != nil:
+				if w.firstErr == nil {
+					w.firstErr = err
+					w.q.stopLocked()
+					cancel()
+				}
+			case reuse:
+				w.reuseLocked(j, self)
+			default:
+				w.mergeLocked(j, self, entries)
+			}
+		})
+	}
+}
+
+// one lists a directory, or reports that its listing stands (reuse).
+// For a directory whose parent listing was re-used it also returns the
+// directory's fresh facts.
+func (w *dirWalk) one(ctx context.Context, j dirJob) ([]remote.Entry, bool, *remote.Entry, error) {
+	c := w.c
+	abs := joinRemote(w.root, j.rel)
+	var self *remote.Entry
+	if !j.known {
+		e, err := w.p.Stat(ctx, abs)
+		if err != nil {
+			return nil, false, nil, err
+		}
+		j.modify, self = e.ModTime, &e
+	}
+	c.mu.Lock()
+	old := c.dirs[j.rel]
+	c.mu.Unlock()
+	if old != nil && old.trusted(j.modify) {
+		w.q.mu.Lock()
+		digest, dirs := w.rebuiltLocked(j.rel)
+		w.q.mu.Unlock()
+		if digest == old.digest && dirs < relistSubdirs {
+			return nil, true, self, nil
+		}
+	}
+	start := c.now()
+	entries, err := w.p.List(ctx, abs)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	// The listing holds everything up to its start; its modify value
+	// existed by its end.
+	d := &dirListing{modify: j.modify, listedAt: start, firstSeen: c.now(), digest: listingDigest(entries)}
+	if old != nil && old.modify.Equal(j.modify) {
+		d.firstSeen = old.firstSeen
+	}
+	c.mu.Lock()
+	c.dirs[j.rel] = d
+	c.mu.Unlock()
+	return entries, false, self, nil
+}
+
+// rebuiltLocked returns the digest of directory rel's listing as the
+// previous result holds it, and how many subdirectories it has.
+func (w *dirWalk) rebuiltLocked(rel string) ([16]byte, int) {
+	w.scratch = w.scratch[:0]
+	for _, k := range w.children.of(rel) {
+		if e, ok := w.out[k]; ok {
+			w.scratch = append(w.scratch, e)
+		} else if e, ok := w.prevExtras[k]; ok {
+			w.scratch = append(w.scratch, e)
+		}
+	}
+	return listingDigest(w.scratch), subdirs(w.scratch)
+}
+
+// setSelfLocked replaces directory j's entry with its fresh facts.
+func (w *dirWalk) setSelfLocked(j dirJob, self *remote.Entry) {
+	w.seen[j.rel] = true
+	if e, ok := w.out[j.rel]; ok && self != nil && self.Dir {
+		self.Name = e.Name
+		w.out[j.rel] = *self
+	}
+}
+
+// reuseLocked keeps directory j's entries of the previous result and
+// queues its subdirectories, whose own facts are not known from it.
+func (w *dirWalk) reuseLocked(j dirJob, self *remote.Entry) {
+	w.setSelfLocked(j, self)
+	w.c.reused++
+	for _, k := range w.children.of(j.rel) {
+		e, ok := w.out[k]
+		if !ok {
+			if e, ok := w.prevExtras[k]; ok {
+				w.addExtraLocked(k, e)
+			}
+			continue
+		}
+		// Entries that came from the synced state were never matched
+		// against the ignore rules, which may have changed since.
+		if w.skip != nil && w.skip(k, e) {
+			delete(w.out, k)
+			w.addExtraLocked(k, e)
+			continue
+		}
+		if e.Dir {
+			w.q.pushLocked(dirJob{rel: k, modify: e.ModTime})
+		}
+	}
+}
+
+// mergeLocked replaces directory j's entries in the result with a fresh
+// listing of it, and queues its subdirectories with their facts.
+func (w *dirWalk) mergeLocked(j dirJob, self *remote.Entry, entries []remote.Entry) {
+	w.setSelfLocked(j, self)
+	w.c.listed++
+	for _, k := range w.children.of(j.rel) {
+		delete(w.out, k)
+	}
+	for _, e := range entries {
+		r, e := compact(e, path.Join(j.rel, e.Name), w.perms, w.base)
+		if remote.IsTemp(e.Name) || (w.skip != nil && w.skip(r, e)) {
+			w.addExtraLocked(r, e)
+			continue
+		}
+		w.out[r] = e
+		if e.Dir {
+			w.q.pushLocked(dirJob{rel: r, modify: e.ModTime, known: true})
+		}
+	}
+}
+
+// addExtraLocked records a listed entry left out of the result.
+func (w *dirWalk) addExtraLocked(r string, e remote.Entry) {
+	w.extras[r] = e
+	if remote.IsTemp(e.Name) && !e.Dir {
+		w.temps[r] = e
+	}
 }

@@ -76,12 +76,14 @@ func TestWalkCacheMatchesAFullWalk(t *testing.T) {
 	skipNothing := func(string, remote.Entry) bool { return false }
 
 	var relisted int // directories listed afresh by rule, so many subdirectories
+	var last map[string]remote.Entry
 	check := func(step string) {
 		t.Helper()
-		got, err := c.walk(ctx, p, "/remote", 3, skipNothing, nil)
+		got, err := c.walk(ctx, p, "/remote", 3, skipNothing, nil, last)
 		if err != nil {
 			t.Fatalf("%s: cached walk: %v", step, err)
 		}
+		last = got
 		want, err := p.Walk(ctx, "/remote", nil)
 		if err != nil {
 			t.Fatal(err)
@@ -131,6 +133,19 @@ func TestWalkCacheMatchesAFullWalk(t *testing.T) {
 	check("settled")
 	if c.listed != relisted {
 		t.Fatalf("after the changes settled, %d directories were listed again, want %d", c.listed, relisted)
+	}
+
+	// A previous result that no longer says what the server listed (a
+	// record of the agent's own change gone wrong, say) is listed again
+	// where it differs.
+	e := last["d0/e1/f.txt"]
+	e.Size = 12345
+	last["d0/e1/f.txt"] = e
+	last["d2/e2/ghost.txt"] = remote.Entry{Name: "ghost.txt", Size: 1}
+	last["gone/ghost.txt"] = remote.Entry{Name: "ghost.txt", Size: 1}
+	check("previous result drifted")
+	if c.listed != relisted+2 {
+		t.Fatalf("after the previous result drifted in 2 directories, %d were listed, want %d", c.listed, relisted+2)
 	}
 }
 
@@ -201,15 +216,18 @@ func BenchmarkRemoteWalk100k(b *testing.B) {
 	b.Run("cached-unchanged", func(b *testing.B) {
 		clock := &fakeClock{t: time.Unix(1e9, 0)}
 		c := &walkCache{now: clock.now}
+		var m map[string]remote.Entry
 		for range 2 { // list, then confirm
-			if _, err := c.walk(ctx, p, "/remote", 4, nil, nil); err != nil {
+			var err error
+			if m, err = c.walk(ctx, p, "/remote", 4, nil, nil, m); err != nil {
 				b.Fatal(err)
 			}
 			clock.advance(2 * listingSettle)
 		}
 		b.ReportAllocs()
 		for b.Loop() {
-			m, err := c.walk(ctx, p, "/remote", 4, nil, nil)
+			var err error
+			m, err = c.walk(ctx, p, "/remote", 4, nil, nil, m)
 			if err != nil || len(m) != 100_000+5_050 || c.listed != 51 {
 				b.Fatalf("walk: %d entries, %d listed, %v", len(m), c.listed, err)
 			}

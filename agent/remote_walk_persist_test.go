@@ -58,7 +58,7 @@ func TestWalkCacheSurvivesRestart(t *testing.T) {
 	var walk map[string]remote.Entry
 	for range 2 { // list, then confirm
 		var err error
-		if walk, err = first.walk(ctx, p, "/remote", 2, nil, nil); err != nil {
+		if walk, err = first.walk(ctx, p, "/remote", 2, nil, nil, walk); err != nil {
 			t.Fatal(err)
 		}
 		clock.advance(2 * listingSettle)
@@ -69,15 +69,15 @@ func TestWalkCacheSurvivesRestart(t *testing.T) {
 	}
 	time.Sleep(30 * time.Millisecond) // changes below land in a later tick than the listings
 
-	restart := func(step string, base map[string]syncstate.Entry) *walkCache {
+	restartSkip := func(step string, base map[string]syncstate.Entry, skip func(string, remote.Entry) bool) *walkCache {
 		t.Helper()
 		db := openState(t, statePath)
 		c := &walkCache{now: clock.now, db: db, folder: "f"}
-		got, err := c.walk(ctx, p, "/remote", 2, nil, base)
+		got, err := c.walk(ctx, p, "/remote", 2, skip, base, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", step, err)
 		}
-		want, err := p.Walk(ctx, "/remote", nil)
+		want, err := p.Walk(ctx, "/remote", skip)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,6 +89,10 @@ func TestWalkCacheSurvivesRestart(t *testing.T) {
 		}
 		clock.advance(2 * listingSettle)
 		return c
+	}
+	restart := func(step string, base map[string]syncstate.Entry) *walkCache {
+		t.Helper()
+		return restartSkip(step, base, nil)
 	}
 	c := restart("unchanged", base)
 	if want := manySubdirs(walk); c.listed != want || c.reused != dirs-want {
@@ -109,6 +113,15 @@ func TestWalkCacheSurvivesRestart(t *testing.T) {
 	if c.listed <= manySubdirs(walk) {
 		t.Fatalf("directory whose synced state differs not listed again: listed %d", c.listed)
 	}
+
+	// An ignore rule added since the records were synced: what they hold
+	// below it leaves the walk, though the listings there stand.
+	base = syncedFrom(walk)
+	restart("state matches again", base)
+	c = restartSkip("new ignore rule", base, func(rel string, _ remote.Entry) bool { return rel == "only/one" })
+	if c.reused == 0 {
+		t.Fatal("no listing re-used after the ignore rule was added")
+	}
 }
 
 // TestWalkCacheUnsettledNotTrustedAfterRestart: a listing taken in the
@@ -123,14 +136,14 @@ func TestWalkCacheUnsettledNotTrustedAfterRestart(t *testing.T) {
 	statePath := filepath.Join(t.TempDir(), "state.db")
 	db := openState(t, statePath)
 	c := &walkCache{now: clock.now, db: db, folder: "f"}
-	walk, err := c.walk(ctx, p, "/remote", 1, nil, nil)
+	walk, err := c.walk(ctx, p, "/remote", 1, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
 	db = openState(t, statePath)
 	c = &walkCache{now: clock.now, db: db, folder: "f"}
-	if _, err := c.walk(ctx, p, "/remote", 1, nil, syncedFrom(walk)); err != nil {
+	if _, err := c.walk(ctx, p, "/remote", 1, nil, syncedFrom(walk), nil); err != nil {
 		t.Fatal(err)
 	}
 	if c.reused != 0 {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/syncagent/syncagent/agent/remote"
+	"github.com/syncagent/syncagent/syncstate"
 )
 
 // useTree reports whether the next walk should list the whole tree with
@@ -32,58 +33,78 @@ func (c *walkCache) useTree(ctx context.Context, p *remote.Pool) bool {
 // directory in it a fresh listing of the cache, as if each had been
 // listed when the tree listing started: it holds every change up to then,
 // and its modify value (from the parent's line, or rootEntry for the
-// root) existed by the end.
+// root) existed by the end. It empties prev and fills it again, so the
+// new result takes the old one's memory.
 func (c *walkCache) treeWalk(ctx context.Context, p *remote.Pool, root string, rootEntry remote.Entry,
-	skip func(string, remote.Entry) bool) (map[string]remote.Entry, error) {
+	skip func(string, remote.Entry) bool, base map[string]syncstate.Entry,
+	prev map[string]remote.Entry) (map[string]remote.Entry, error) {
 	start := c.now()
-	out := make(map[string]remote.Entry, c.size)
+	out := prev
+	if out == nil {
+		out = make(map[string]remote.Entry, c.size)
+	}
+	clear(out)
+	extras := make(map[string]remote.Entry)
 	temps := make(map[string]remote.Entry)
-	groups := map[string][]remote.Entry{"": nil} // each listed directory's entries
 	err := p.Tree(ctx, root, func(rel string, e remote.Entry) bool {
-		dir := parentOf(rel)
-		groups[dir] = append(groups[dir], e)
+		if b, ok := base[rel]; ok {
+			rel = b.Path // shared with the synced state; Tree's copy goes
+			e.Name = tailOf(rel, e.Name)
+			if e.ID == b.RemoteID {
+				e.ID = b.RemoteID
+			}
+		}
 		if remote.IsTemp(e.Name) {
+			extras[rel] = e
 			if !e.Dir {
 				temps[rel] = e
 			}
 			return false
 		}
 		if skip != nil && skip(rel, e) {
+			extras[rel] = e
 			return false
 		}
 		out[rel] = e
-		if e.Dir {
-			if _, ok := groups[rel]; !ok {
-				groups[rel] = nil
-			}
-		}
 		return true
 	})
 	if err != nil {
 		return nil, err
 	}
 	end := c.now()
+	// Every directory kept is listed, empty ones too.
+	children := indexChildren(out, extras)
+	var scratch []remote.Entry
+	listing := func(rel string) [16]byte {
+		scratch = scratch[:0]
+		for _, k := range children.of(rel) {
+			if e, ok := out[k]; ok {
+				scratch = append(scratch, e)
+			} else {
+				scratch = append(scratch, extras[k])
+			}
+		}
+		return listingDigest(scratch)
+	}
 	c.mu.Lock()
 	old := c.dirs
-	c.dirs = make(map[string]*dirListing, len(groups))
-	for rel, entries := range groups {
-		modify := rootEntry.ModTime
-		if rel != "" {
-			modify = out[rel].ModTime
-		}
-		// An exact copy: appending left up to half of each slice unused,
-		// and these stay for the agent's life.
-		entries = append(make([]remote.Entry, 0, len(entries)), entries...)
-		d := &dirListing{modify: modify, listedAt: start, firstSeen: end, entries: entries, digest: listingDigest(entries)}
+	c.dirs = make(map[string]*dirListing, len(children.at)+1)
+	add := func(rel string, modify time.Time) {
+		d := &dirListing{modify: modify, listedAt: start, firstSeen: end, digest: listing(rel)}
 		if o := old[rel]; o != nil && o.modify.Equal(modify) && !modify.IsZero() {
 			d.firstSeen = earlier(o.firstSeen, end)
 		}
 		c.dirs[rel] = d
 	}
-	c.listed, c.reused, c.byTree = len(groups), 0, true
-	c.rebuilt = nil
+	add("", rootEntry.ModTime)
+	for rel, e := range out {
+		if e.Dir {
+			add(rel, e.ModTime)
+		}
+	}
+	c.listed, c.reused, c.byTree = len(c.dirs), 0, true
 	c.size = len(out)
-	c.temps = temps
+	c.extras, c.temps = extras, temps
 	c.mu.Unlock()
 	c.save()
 	return out, nil

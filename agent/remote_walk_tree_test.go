@@ -34,7 +34,7 @@ func TestWalkCacheTreeEqualsMLSD(t *testing.T) {
 	skip := func(rel string, e remote.Entry) bool { return rel == "skipme" }
 
 	byTree := &walkCache{now: clock.now}
-	got, err := byTree.walk(ctx, p, "/remote", 2, skip, nil)
+	got, err := byTree.walk(ctx, p, "/remote", 2, skip, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestWalkCacheTreeEqualsMLSD(t *testing.T) {
 	byDir := &walkCache{now: clock.now, dirs: map[string]*dirListing{
 		"": {listedAt: clock.now().Add(2 * listingSettle), firstSeen: clock.now()},
 	}}
-	want, err := byDir.walk(ctx, p, "/remote", 2, skip, nil)
+	want, err := byDir.walk(ctx, p, "/remote", 2, skip, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

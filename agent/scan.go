@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/syncagent/syncagent/agent/ignore"
+	"github.com/syncagent/syncagent/syncstate"
 )
 
 // errChanged reports a local file that changed while it was read; the path
@@ -28,11 +29,32 @@ type localEntry struct {
 	MTime time.Time
 }
 
+// scanned is how a scan keeps what it found at one path: a localEntry
+// with its time as seconds and nanoseconds, so that the map of a
+// 100,000-path scan holds no pointers (a time.Time carries a *Location)
+// and 24 bytes a value rather than 40.
+type scanned struct {
+	Size int64
+	sec  int64
+	nsec int32
+	Dir  bool
+}
+
+func scannedOf(e localEntry) scanned {
+	return scanned{Size: e.Size, sec: e.MTime.Unix(), nsec: int32(e.MTime.Nanosecond()), Dir: e.Dir}
+}
+
+// entry returns what was found as a localEntry (its time in the local
+// zone, as os.FileInfo gives it).
+func (s scanned) entry() localEntry {
+	return localEntry{Dir: s.Dir, Size: s.Size, MTime: time.Unix(s.sec, int64(s.nsec))}
+}
+
 // scanResult is a local scan: the entries found, and the directories whose
 // contents could not be read (nothing below them may be planned, since
 // their children are unknown rather than gone).
 type scanResult struct {
-	Entries    map[string]localEntry
+	Entries    map[string]scanned
 	Unreadable map[string]error
 }
 
@@ -42,9 +64,11 @@ var scanWorkers = min(runtime.GOMAXPROCS(0), 4)
 
 // scanLocal walks the folder under root (rel "" for all of it, or a
 // subtree), skipping ignored paths, symlinks and special files. sizeHint
-// is the number of entries expected (0 when unknown).
-func scanLocal(root, rel string, ig *ignore.Matcher, sizeHint int) scanResult {
-	res := scanResult{Entries: make(map[string]localEntry, sizeHint), Unreadable: make(map[string]error)}
+// is the number of entries expected (0 when unknown). A path known (the
+// synced state, not modified during the scan) holds is keyed by known's
+// copy, so the two maps share their path strings.
+func scanLocal(root, rel string, ig *ignore.Matcher, sizeHint int, known map[string]syncstate.Entry) scanResult {
+	res := scanResult{Entries: make(map[string]scanned, sizeHint), Unreadable: make(map[string]error)}
 	start := filepath.Join(root, filepath.FromSlash(rel))
 	fi, err := os.Lstat(start)
 	switch {
@@ -57,17 +81,17 @@ func scanLocal(root, rel string, ig *ignore.Matcher, sizeHint int) scanResult {
 		// The root itself (even a symlink to a directory) is only walked
 		// when it is a directory; a file in scope is one entry.
 		if rel != "" && fi.Mode().IsRegular() && !ig.Match(rel, false) {
-			res.Entries[rel] = localEntry{Size: fi.Size(), MTime: fi.ModTime()}
+			res.Entries[rel] = scannedOf(localEntry{Size: fi.Size(), MTime: fi.ModTime()})
 		}
 		return res
 	case rel != "":
 		if ig.Match(rel, true) {
 			return res
 		}
-		res.Entries[rel] = localEntry{Dir: true, MTime: fi.ModTime()}
+		res.Entries[rel] = scannedOf(localEntry{Dir: true, MTime: fi.ModTime()})
 	}
-	s := &scanner{root: root, ig: ig, res: &res, queue: []string{rel}}
-	s.cond = sync.NewCond(&s.mu)
+	s := &scanner{root: root, ig: ig, known: known, res: &res}
+	s.q.init(rel)
 	var wg sync.WaitGroup
 	for range max(scanWorkers, 1) {
 		wg.Add(1)
@@ -80,16 +104,63 @@ func scanLocal(root, rel string, ig *ignore.Matcher, sizeHint int) scanResult {
 	return res
 }
 
+// jobQueue hands jobs to a pool of workers until none is queued and none
+// is being worked on (whose results could queue more), or until stopped.
+// Workers also merge their results under its lock, mu, which guards
+// whatever the caller's merge touches.
+type jobQueue[J any] struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	jobs    []J
+	active  int
+	stopped bool
+}
+
+func (q *jobQueue[J]) init(first J) {
+	q.cond = sync.NewCond(&q.mu)
+	q.jobs = []J{first}
+}
+
+// take waits for a job and returns it, or false when the work is over.
+func (q *jobQueue[J]) take() (J, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.jobs) == 0 && q.active > 0 && !q.stopped {
+		q.cond.Wait()
+	}
+	if q.stopped || len(q.jobs) == 0 {
+		q.cond.Broadcast()
+		var zero J
+		return zero, false
+	}
+	j := q.jobs[len(q.jobs)-1]
+	q.jobs = q.jobs[:len(q.jobs)-1]
+	q.active++
+	return j, true
+}
+
+// finish ends a job taken from q: merge runs under mu, and may call
+// pushLocked and stopLocked.
+func (q *jobQueue[J]) finish(merge func()) {
+	q.mu.Lock()
+	q.active--
+	merge()
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
+func (q *jobQueue[J]) pushLocked(j J) { q.jobs = append(q.jobs, j) }
+
+func (q *jobQueue[J]) stopLocked() { q.stopped = true }
+
 // scanner is one scanLocal's shared state: the directories still to read
-// and the result, both under mu.
+// and the result, both under q.mu.
 type scanner struct {
-	root   string
-	ig     *ignore.Matcher
-	mu     sync.Mutex
-	cond   *sync.Cond
-	queue  []string
-	active int
-	res    *scanResult
+	root  string
+	ig    *ignore.Matcher
+	known map[string]syncstate.Entry // read only
+	q     jobQueue[string]
+	res   *scanResult
 }
 
 // found is one entry read by a worker, added to the result with the rest
@@ -103,37 +174,24 @@ type found struct {
 func (s *scanner) work() {
 	var batch []found
 	for {
-		s.mu.Lock()
-		for len(s.queue) == 0 && s.active > 0 {
-			s.cond.Wait()
-		}
-		if len(s.queue) == 0 {
-			s.mu.Unlock()
-			s.cond.Broadcast()
+		dir, ok := s.q.take()
+		if !ok {
 			return
 		}
-		dir := s.queue[len(s.queue)-1]
-		s.queue = s.queue[:len(s.queue)-1]
-		s.active++
-		s.mu.Unlock()
-
 		batch = s.readDir(dir, batch[:0])
-
-		s.mu.Lock()
-		s.active--
-		for _, f := range batch {
-			switch {
-			case f.err != nil:
-				s.res.Unreadable[f.rel] = f.err
-			default:
-				s.res.Entries[f.rel] = f.e
-				if f.e.Dir {
-					s.queue = append(s.queue, f.rel)
+		s.q.finish(func() {
+			for _, f := range batch {
+				switch {
+				case f.err != nil:
+					s.res.Unreadable[f.rel] = f.err
+				default:
+					s.res.Entries[f.rel] = scannedOf(f.e)
+					if f.e.Dir {
+						s.q.pushLocked(f.rel)
+					}
 				}
 			}
-		}
-		s.mu.Unlock()
-		s.cond.Broadcast()
+		})
 	}
 }
 
@@ -153,10 +211,18 @@ func (s *scanner) readDir(dir string, out []found) []found {
 		}
 		return append(out, found{rel: dir, err: err})
 	}
+	var buf []byte
 	for _, d := range ents {
-		r := d.Name()
+		buf = append(buf[:0], dir...)
 		if dir != "" {
-			r = dir + "/" + r
+			buf = append(buf, '/')
+		}
+		buf = append(buf, d.Name()...)
+		var r string
+		if b, ok := s.known[string(buf)]; ok {
+			r = b.Path // the synced state's copy: no new string
+		} else {
+			r = string(buf)
 		}
 		isDir := d.IsDir()
 		if s.ig.Match(r, isDir) {

@@ -33,29 +33,29 @@ func TestScanLocal(t *testing.T) {
 		sort.Strings(ks)
 		return strings.Join(ks, " ")
 	}
-	all := scanLocal(root, "", ig, 0)
+	all := scanLocal(root, "", ig, 0, nil)
 	if got, want := keys(all), "a a/b a/b/c.txt a/d.txt e.txt f f/g f/g/h f/g/h/i f/g/h/i/j.txt"; got != want {
 		t.Errorf("full scan:\n got %s\nwant %s", got, want)
 	}
 	if len(all.Unreadable) != 0 {
 		t.Errorf("unreadable: %v", all.Unreadable)
 	}
-	if e := all.Entries["a/b/c.txt"]; e.Dir || e.Size != int64(len("a/b/c.txt")) || e.MTime.IsZero() {
+	if e := all.Entries["a/b/c.txt"]; e.Dir || e.Size != int64(len("a/b/c.txt")) || e.entry().MTime.IsZero() {
 		t.Errorf("a/b/c.txt: %+v", e)
 	}
 	if e := all.Entries["a/b"]; !e.Dir || e.Size != 0 {
 		t.Errorf("a/b: %+v", e)
 	}
-	if got, want := keys(scanLocal(root, "a/b", ig, 0)), "a/b a/b/c.txt"; got != want {
+	if got, want := keys(scanLocal(root, "a/b", ig, 0, nil)), "a/b a/b/c.txt"; got != want {
 		t.Errorf("subtree scan: got %s, want %s", got, want)
 	}
-	if got := keys(scanLocal(root, "e.txt", ig, 0)); got != "e.txt" {
+	if got := keys(scanLocal(root, "e.txt", ig, 0, nil)); got != "e.txt" {
 		t.Errorf("file scan: got %s", got)
 	}
-	if r := scanLocal(root, "gone", ig, 0); len(r.Entries)+len(r.Unreadable) != 0 {
+	if r := scanLocal(root, "gone", ig, 0, nil); len(r.Entries)+len(r.Unreadable) != 0 {
 		t.Errorf("missing subtree: %+v", r)
 	}
-	if r := scanLocal(filepath.Join(root, "nope"), "", ig, 0); r.Unreadable[""] == nil {
+	if r := scanLocal(filepath.Join(root, "nope"), "", ig, 0, nil); r.Unreadable[""] == nil {
 		t.Errorf("missing root not reported: %+v", r)
 	}
 	if os.Geteuid() != 0 {
@@ -64,7 +64,7 @@ func TestScanLocal(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer os.Chmod(locked, 0o755)
-		r := scanLocal(root, "", ig, 0)
+		r := scanLocal(root, "", ig, 0, nil)
 		if r.Unreadable["f/g"] == nil || !r.Entries["f/g"].Dir {
 			t.Errorf("unreadable directory: entries %s, unreadable %v", keys(r), r.Unreadable)
 		}
