@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,11 +9,9 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -28,8 +25,8 @@ import (
 )
 
 // Helpers of the reliability suite (chaos_test.go, crashpoint_test.go):
-// the agent as a real process that can be SIGKILLed, a TCP proxy that
-// breaks connections at chosen byte offsets, and the invariant checks.
+// the agent as a real process that can be SIGKILLed, and the invariant
+// checks. The proxy that breaks connections is internal/testproxy.
 
 // syncagentBinary is ./cmd/syncagent, built once per test binary.
 func syncagentBinary(t testing.TB) string {
@@ -171,190 +168,6 @@ func (w *lockedWriter) Write(b []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.w.Write(b)
-}
-
-// chaosProxy relays FTP between the agent and the server, data connections
-// included (it rewrites EPSV replies), and breaks them on demand: resetAll
-// resets every connection, cutAfter resets them all once n more bytes have
-// passed in either direction, stall holds every byte for a while.
-type chaosProxy struct {
-	ln      net.Listener
-	backend string
-
-	mu       sync.Mutex
-	conns    map[net.Conn]bool
-	cutLeft  int64 // <0: off
-	stallTil time.Time
-	wg       sync.WaitGroup
-}
-
-func newChaosProxy(t testing.TB, backend string) *chaosProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &chaosProxy{ln: ln, backend: backend, conns: make(map[net.Conn]bool), cutLeft: -1}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.wg.Add(1)
-			go func() { defer p.wg.Done(); p.control(c) }()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); p.resetAll(); p.wg.Wait() })
-	return p
-}
-
-func (p *chaosProxy) Addr() string { return p.ln.Addr().String() }
-
-func (p *chaosProxy) add(cs ...net.Conn) {
-	p.mu.Lock()
-	for _, c := range cs {
-		p.conns[c] = true
-	}
-	p.mu.Unlock()
-}
-
-func (p *chaosProxy) resetAll() {
-	p.mu.Lock()
-	conns := p.conns
-	p.conns = make(map[net.Conn]bool)
-	p.cutLeft = -1
-	p.mu.Unlock()
-	for c := range conns {
-		if tc, ok := c.(*net.TCPConn); ok {
-			tc.SetLinger(0)
-		}
-		c.Close()
-	}
-}
-
-func (p *chaosProxy) cutAfter(n int64) { p.mu.Lock(); p.cutLeft = n; p.mu.Unlock() }
-
-func (p *chaosProxy) stall(d time.Duration) {
-	p.mu.Lock()
-	p.stallTil = time.Now().Add(d)
-	p.mu.Unlock()
-}
-
-// calm turns every pending fault off.
-func (p *chaosProxy) calm() {
-	p.mu.Lock()
-	p.cutLeft, p.stallTil = -1, time.Time{}
-	p.mu.Unlock()
-}
-
-// passing accounts n bytes; false means the cut point was reached.
-func (p *chaosProxy) passing(n int) bool {
-	p.mu.Lock()
-	wait := time.Until(p.stallTil)
-	cut := false
-	if p.cutLeft >= 0 {
-		p.cutLeft -= int64(n)
-		cut = p.cutLeft < 0
-	}
-	p.mu.Unlock()
-	if cut {
-		p.resetAll()
-		return false
-	}
-	if wait > 0 {
-		time.Sleep(wait)
-	}
-	return true
-}
-
-func (p *chaosProxy) control(client net.Conn) {
-	srv, err := net.DialTimeout("tcp", p.backend, 5*time.Second)
-	if err != nil {
-		client.Close()
-		return
-	}
-	p.add(client, srv)
-	defer client.Close()
-	defer srv.Close()
-	p.wg.Add(1)
-	go func() { defer p.wg.Done(); p.pipe(srv, client); srv.Close() }()
-	r := bufio.NewReader(srv)
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		if strings.HasPrefix(line, "229 ") {
-			line = p.relayData(line)
-		}
-		if !p.passing(len(line)) {
-			return
-		}
-		if _, err := io.WriteString(client, line); err != nil {
-			return
-		}
-	}
-}
-
-// relayData opens a one-shot relay for the port of an EPSV reply.
-func (p *chaosProxy) relayData(line string) string {
-	i, j := strings.Index(line, "|||"), strings.LastIndex(line, "|")
-	if i < 0 || j <= i+3 {
-		return line
-	}
-	port, err := strconv.Atoi(line[i+3 : j])
-	if err != nil {
-		return line
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return line
-	}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		defer ln.Close()
-		ln.(*net.TCPListener).SetDeadline(time.Now().Add(20 * time.Second))
-		client, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		srv, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 5*time.Second)
-		if err != nil {
-			client.Close()
-			return
-		}
-		p.add(client, srv)
-		done := make(chan struct{})
-		go func() { defer close(done); p.pipe(client, srv); client.(*net.TCPConn).CloseWrite() }()
-		p.pipe(srv, client)
-		srv.(*net.TCPConn).CloseWrite()
-		<-done
-		client.Close()
-		srv.Close()
-	}()
-	return fmt.Sprintf("229 Entering Extended Passive Mode (|||%d|)\r\n", ln.Addr().(*net.TCPAddr).Port)
-}
-
-func (p *chaosProxy) pipe(dst, src net.Conn) {
-	buf := make([]byte, 16*1024)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			if !p.passing(n) {
-				return
-			}
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
 }
 
 func sum(b []byte) string {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/jlaffaye/ftp"
+
+	"github.com/syncagent/syncagent/internal/testproxy"
 )
 
 var (
@@ -79,7 +81,7 @@ func runChaos(t *testing.T, seed uint64) {
 	mode := []string{ModePush, ModePull, ModeTwoWay}[seed%3]
 	t.Logf("seed %d: mode %s", seed, mode)
 	s := startVersionedServer(t)
-	px := newChaosProxy(t, s.Addr)
+	px := testproxy.New(t, s.Addr, nil)
 	local := t.TempDir()
 	rdir := filepath.Join(s.Home, "remote")
 	os.MkdirAll(rdir, 0o755)
@@ -115,11 +117,11 @@ func runChaos(t *testing.T, seed uint64) {
 		if rng.IntN(10) < 3 {
 			switch f := rng.IntN(5); f {
 			case 0:
-				px.resetAll()
+				px.ResetAll()
 			case 1:
-				px.cutAfter(int64(rng.IntN(300 << 10)))
+				px.CutAfterAny(int64(rng.IntN(300 << 10)))
 			case 2:
-				px.stall(time.Duration(200+rng.IntN(1000)) * time.Millisecond)
+				px.Hold(time.Duration(200+rng.IntN(1000)) * time.Millisecond)
 			case 3:
 				s.restart()
 			case 4:
@@ -132,7 +134,7 @@ func runChaos(t *testing.T, seed uint64) {
 
 	// The faults stop. A killed agent's remote temporaries go at a start
 	// once old: restart it with them aged, and then it must converge.
-	px.calm()
+	px.Calm()
 	ag.stop()
 	time.Sleep(300 * time.Millisecond)
 	backdate(rdir)

@@ -6,10 +6,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/syncagent/syncagent/internal/testproxy"
 )
 
 // proxiedConfig is agentConfig with the agent dialling through p.
-func proxiedConfig(t testing.TB, s *e2eServer, p *faultProxy, local string) Config {
+func proxiedConfig(t testing.TB, s *e2eServer, p *testproxy.Proxy, local string) Config {
 	cfg := agentConfig(t, s, local, ModePush)
 	sc := cfg.Servers["srv"]
 	sc.Address = p.Addr()
@@ -20,7 +22,7 @@ func proxiedConfig(t testing.TB, s *e2eServer, p *faultProxy, local string) Conf
 
 func TestE2EServerRestartMidTransfer(t *testing.T) {
 	s := startE2EServer(t)
-	p := newFaultProxy(t, s.Addr) // only to see the bytes flow
+	p := testproxy.New(t, s.Addr, nil) // only to see the bytes flow
 	local := t.TempDir()
 	remote := filepath.Join(s.Home, "remote")
 	want := writeRandom(t, filepath.Join(local, "large.bin"), 32<<20)
@@ -41,7 +43,7 @@ func TestE2EServerRestartMidTransfer(t *testing.T) {
 
 func TestE2EConnectionCutMidTransfer(t *testing.T) {
 	s := startE2EServer(t)
-	p := newFaultProxy(t, s.Addr)
+	p := testproxy.New(t, s.Addr, nil)
 	local := t.TempDir()
 	remote := filepath.Join(s.Home, "remote")
 	want := writeRandom(t, filepath.Join(local, "large.bin"), 16<<20)
@@ -68,7 +70,7 @@ func TestE2EConnectionCutMidTransfer(t *testing.T) {
 
 func TestE2EStalledServer(t *testing.T) {
 	s := startE2EServer(t)
-	p := newFaultProxy(t, s.Addr)
+	p := testproxy.New(t, s.Addr, nil)
 	local := t.TempDir()
 	remote := filepath.Join(s.Home, "remote")
 	putFile(t, filepath.Join(local, "first.txt"), "first")

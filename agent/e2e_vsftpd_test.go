@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/syncagent/syncagent/internal/config"
+	"github.com/syncagent/syncagent/internal/testproxy"
 )
 
 // vsftpdPushConfig syncs local with /mirror on v (which has no MLSD,
@@ -36,7 +37,7 @@ func TestE2EPushToVsftpd(t *testing.T) {
 	}
 	// The first attempt at the large file dies half way (a killed
 	// upload); the agent must converge anyway, without debris.
-	p := newFaultProxy(t, v.Addr)
+	p := testproxy.New(t, v.Addr, nil)
 	p.CutAfter(6 << 20)
 	cfg := vsftpdPushConfig(t, v, p.Addr(), local)
 	_, stop := e2eStartAgent(t, cfg)

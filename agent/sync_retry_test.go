@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/syncagent/syncagent/agent/remote"
+	"github.com/syncagent/syncagent/internal/testproxy"
 )
 
 const retryLogMsg = "sync pass failed; retrying"
@@ -38,7 +39,7 @@ func syncRetryAgent(t *testing.T, cfg Config, attempts int) (*Agent, *lockedBuff
 func cutMidSync(t *testing.T, attempts int) (local, remoteDir string, logs *lockedBuffer, err error) {
 	t.Helper()
 	s := startE2EServer(t)
-	p := newFaultProxy(t, s.Addr)
+	p := testproxy.New(t, s.Addr, nil)
 	local = t.TempDir()
 	for i := range 40 {
 		writeRandom(t, filepath.Join(local, fmt.Sprintf("dir%d/file%02d.bin", i%4, i)), 32<<10)
@@ -50,7 +51,7 @@ func cutMidSync(t *testing.T, attempts int) (local, remoteDir string, logs *lock
 	a, logs := syncRetryAgent(t, cfg, attempts)
 	p.CutAfter(10 * 32 << 10)
 	err = a.Sync(context.Background(), "", false, io.Discard)
-	if p.cutAfter.Load() != 0 {
+	if p.Cuts() == 0 {
 		t.Fatalf("the proxy never cut the connections (%d bytes sent): the test did not test anything", p.Sent())
 	}
 	return local, filepath.Join(s.Home, "remote"), logs, err

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/syncagent/syncagent/internal/testproxy"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -88,7 +90,7 @@ func assertNoTemps(t testing.TB, dir string) {
 // client must fall back to comparing sizes.
 func TestVerifyBySize(t *testing.T) {
 	ts := startServer(t, serverConfig(t))
-	px := newProxy(t, ts.Addr, dropFeature("HASH"))
+	px := testproxy.New(t, ts.Addr, testproxy.DropFeature("HASH"))
 	p := newPool(t, px.Addr())
 	ctx := testCtx(t)
 	caps, err := p.Caps(ctx)
@@ -162,7 +164,7 @@ func TestWalkUnreadableSubdir(t *testing.T) {
 	ts := startServer(t, serverConfig(t))
 	var mu sync.Mutex
 	opened := 0
-	px := newProxy(t, ts.Addr, func(line string) (string, bool) {
+	px := testproxy.New(t, ts.Addr, func(line string) (string, bool) {
 		if line == " SITE TREE\r\n" {
 			return " SITE BATCH\r\n", true
 		}
@@ -259,7 +261,7 @@ func TestSourceChangedDuringUpload(t *testing.T) {
 // with a transient error, the next one succeeds, and nothing is left over.
 func TestInterruptedUpload(t *testing.T) {
 	ts := startServer(t, serverConfig(t))
-	px := newProxy(t, ts.Addr, nil)
+	px := testproxy.New(t, ts.Addr, nil)
 	p := newPool(t, px.Addr())
 	ctx := testCtx(t)
 	data := randomBytes(t, 4<<20)
@@ -267,7 +269,7 @@ func TestInterruptedUpload(t *testing.T) {
 	writeFile(t, src, data, time.Time{})
 	writeFile(t, filepath.Join(ts.Home(), "d", "f"), []byte("old version"), time.Time{})
 
-	px.cutAfter.Store(1 << 20)
+	px.CutAfter(1 << 20)
 	_, err := p.Upload(ctx, src, "/d/f", nil)
 	if err == nil || !IsTransient(err) {
 		t.Fatalf("interrupted upload: %v, want a transient error", err)
@@ -330,35 +332,35 @@ func TestResumeWithREST(t *testing.T) {
 // operation within OpTimeout, and the pool replaces the connection.
 func TestHungServer(t *testing.T) {
 	ts := startServer(t, serverConfig(t))
-	px := newProxy(t, ts.Addr, nil)
+	px := testproxy.New(t, ts.Addr, nil)
 	p := newPool(t, px.Addr(), func(c *Config) { c.OpTimeout = 300 * time.Millisecond; c.Connections = 1 })
 	ctx := testCtx(t)
 	if _, err := p.List(ctx, "/"); err != nil {
 		t.Fatal(err)
 	}
-	before := px.accepted.Load()
-	px.hang.Store(true)
+	before := px.Accepted()
+	px.Stall(true)
 	_, err := p.List(ctx, "/")
 	if err == nil || !IsTransient(err) {
 		t.Fatalf("list on a hung server: %v, want a transient error", err)
 	}
-	px.hang.Store(false)
+	px.Stall(false)
 	if _, err := p.List(ctx, "/"); err != nil {
 		t.Fatalf("list after the server recovered: %v", err)
 	}
-	if px.accepted.Load() == before {
+	if px.Accepted() == before {
 		t.Error("the hung connection was reused instead of replaced")
 	}
 }
 
 func TestCancelledContext(t *testing.T) {
 	ts := startServer(t, serverConfig(t))
-	px := newProxy(t, ts.Addr, nil)
+	px := testproxy.New(t, ts.Addr, nil)
 	p := newPool(t, px.Addr(), func(c *Config) { c.Connections = 1 })
-	px.hang.Store(true)
+	px.Stall(true)
 	ctx, cancel := context.WithCancel(testCtx(t))
 	go func() {
-		for px.accepted.Load() == 0 {
+		for px.Accepted() == 0 {
 			time.Sleep(5 * time.Millisecond)
 		}
 		cancel()
@@ -367,7 +369,7 @@ func TestCancelledContext(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || IsTransient(err) {
 		t.Fatalf("list with a cancelled context: %v", err)
 	}
-	px.hang.Store(false)
+	px.Stall(false)
 	if _, err := p.List(testCtx(t), "/"); err != nil {
 		t.Fatalf("list after cancel: %v", err)
 	}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/syncagent/syncagent/internal/testproxy"
 )
 
 // treeFixture writes a tree with nested directories, temporaries (a file
@@ -123,7 +125,7 @@ func TestTreeWalkUnreadableSubdir(t *testing.T) {
 	ts := startServer(t, serverConfig(t))
 	var mu sync.Mutex
 	trees, mlsds := 0, 0
-	px := newProxy(t, ts.Addr, func(line string) (string, bool) {
+	px := testproxy.New(t, ts.Addr, func(line string) (string, bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		switch {
