@@ -171,14 +171,35 @@ type found struct {
 	err error
 }
 
+// dirBuf is a worker's reusable memory for reading directories.
+type dirBuf struct {
+	dirents []byte // raw directory entries (Linux)
+	path    []byte // the path being looked up
+}
+
+// pathOf returns dir/name as a scan keys it: known's copy when known
+// holds it, so that no string is made for a path already held.
+func (s *scanner) pathOf(buf *dirBuf, dir string, name []byte) string {
+	buf.path = append(buf.path[:0], dir...)
+	if dir != "" {
+		buf.path = append(buf.path, '/')
+	}
+	buf.path = append(buf.path, name...)
+	if b, ok := s.known[string(buf.path)]; ok {
+		return b.Path
+	}
+	return string(buf.path)
+}
+
 func (s *scanner) work() {
 	var batch []found
+	var buf dirBuf
 	for {
 		dir, ok := s.q.take()
 		if !ok {
 			return
 		}
-		batch = s.readDir(dir, batch[:0])
+		batch = s.readDir(dir, batch[:0], &buf)
 		s.q.finish(func() {
 			for _, f := range batch {
 				switch {
@@ -193,54 +214,6 @@ func (s *scanner) work() {
 			}
 		})
 	}
-}
-
-// readDir reads one directory: its entries as a scan keeps them, or the
-// error that makes it unreadable.
-func (s *scanner) readDir(dir string, out []found) []found {
-	abs := filepath.Join(s.root, filepath.FromSlash(dir))
-	f, err := os.Open(abs)
-	var ents []fs.DirEntry
-	if err == nil {
-		ents, err = f.ReadDir(-1)
-		f.Close()
-	}
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return out // removed since it was seen
-		}
-		return append(out, found{rel: dir, err: err})
-	}
-	var buf []byte
-	for _, d := range ents {
-		buf = append(buf[:0], dir...)
-		if dir != "" {
-			buf = append(buf, '/')
-		}
-		buf = append(buf, d.Name()...)
-		var r string
-		if b, ok := s.known[string(buf)]; ok {
-			r = b.Path // the synced state's copy: no new string
-		} else {
-			r = string(buf)
-		}
-		isDir := d.IsDir()
-		if s.ig.Match(r, isDir) {
-			continue
-		}
-		if !isDir && !d.Type().IsRegular() {
-			continue // symlinks, sockets, devices: not synced
-		}
-		fi, err := d.Info()
-		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
-				out = append(out, found{rel: r, err: err})
-			}
-			continue
-		}
-		out = append(out, found{rel: r, e: localEntry{Dir: isDir, Size: sizeOf(fi), MTime: fi.ModTime()}})
-	}
-	return out
 }
 
 // statLocal looks at one path as a scan would.
