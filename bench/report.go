@@ -82,7 +82,7 @@ func writeReport(ctx context.Context, o options, e *env, secs []section) error {
 	b.WriteString("Measured by `go run ./bench` (see bench/main.go): syncagent and syncserver against the tools users " +
 		"would otherwise pick, on the same machine in the same run. Times are medians")
 	fmt.Fprintf(&b, " of %d runs; a ratio is the peer's time over syncagent's (above 1: syncagent is faster).", o.Runs)
-	b.WriteString(" Between runs a server's files are moved aside, not deleted, and deleted when the harness ends: " +
+	b.WriteString(" Between the runs of scenario 1 a server's files are moved aside, not deleted, and deleted when the harness ends: " +
 		"on ext4 without a journal, creating files soon after deleting thousands is slower for every tool " +
 		"(see `discard` in bench/servers.go).")
 	if o.Smoke {

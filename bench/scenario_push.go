@@ -49,7 +49,7 @@ func countFiles(dir string) (n int, bytes int64) {
 // pushOnce uploads local to a fresh /push on t with p and checks that every
 // file arrived.
 func pushOnce(ctx context.Context, e *env, p pusher, t *target, local string, files int) (time.Duration, error) {
-	if err := t.reset(); err != nil {
+	if err := t.resetAside(); err != nil {
 		return 0, err
 	}
 	state := mkdir(e.work, "state")

@@ -49,14 +49,25 @@ func (t *target) port() string {
 	return p
 }
 
-// reset empties the user's home so a run starts from a fresh server.
-func (t *target) reset() error {
+// reset empties the user's home so a run starts from a fresh server,
+// deleting what was there.
+func (t *target) reset() error { return t.empty(false) }
+
+// resetAside is reset for runs that create thousands of files: the old
+// ones are moved into the trash (see discard) rather than deleted.
+func (t *target) resetAside() error { return t.empty(true) }
+
+func (t *target) empty(aside bool) error {
 	ents, err := os.ReadDir(t.home)
 	if err != nil {
 		return fmt.Errorf("reset %s: %w", t.name, err)
 	}
+	drop := os.RemoveAll
+	if aside {
+		drop = t.discard
+	}
 	for _, e := range ents {
-		if err := t.discard(filepath.Join(t.home, e.Name())); err != nil {
+		if err := drop(filepath.Join(t.home, e.Name())); err != nil {
 			return fmt.Errorf("reset %s: %w", t.name, err)
 		}
 	}
@@ -64,7 +75,7 @@ func (t *target) reset() error {
 	for _, dir := range t.clear {
 		ents, _ := os.ReadDir(dir)
 		for _, e := range ents {
-			t.discard(filepath.Join(dir, e.Name()))
+			drop(filepath.Join(dir, e.Name()))
 		}
 	}
 	return nil
@@ -76,8 +87,10 @@ func (t *target) reset() error {
 // and under the directory's lock, every inode freed in the last minutes,
 // so deleting thousands of files before a run slows that run's creates,
 // whichever program makes them. Moving them aside keeps every run, and
-// every tool, on the same footing. Without a trash, or across file
-// systems, p is deleted.
+// every tool, on the same footing. (Only for small files: a moved file's
+// dirty pages still have to reach the disk, where a deleted one's are
+// dropped, so moving gigabytes aside would load the runs that follow.)
+// Without a trash, or across file systems, p is deleted.
 func (t *target) discard(p string) error {
 	if t.trash != "" {
 		if d, err := os.MkdirTemp(t.trash, "old-"); err == nil {

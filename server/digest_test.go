@@ -24,6 +24,58 @@ func hashReply(t *testing.T, c *ctrl, ts *testServer, p string, want []byte) (ca
 	return ts.Server.digests.Hits() > before
 }
 
+// useHash makes c's user one whose uploads are hashed on receipt: a user
+// that sends HASH (here of a file that does not exist).
+func useHash(t *testing.T, c *ctrl) {
+	t.Helper()
+	c.must(550, "HASH no-such-file")
+}
+
+// TestHashOnReceiptFollowsHashUsers checks that uploads are hashed on
+// receipt only for users who send HASH, from any of their sessions: the
+// first HASH reads the file, the uploads after it come from the cache.
+func TestHashOnReceiptFollowsHashUsers(t *testing.T) {
+	ts := startServer(t, testConfig(t))
+	up := dialCtrl(t, ts.Addr, "")
+	up.login("alice")
+	up.must(200, "TYPE I")
+	hs := dialCtrl(t, ts.Addr, "")
+	hs.login("alice")
+	content := []byte(strings.Repeat("plain client\n", 1000))
+	if code, msg, _ := up.dataCmd("STOR a", content); code != 226 {
+		t.Fatalf("STOR: %d %q", code, msg)
+	}
+	if hashReply(t, hs, ts, "a", content) {
+		t.Error("an upload by a user that never sent HASH was hashed on receipt")
+	}
+	if code, msg, _ := up.dataCmd("STOR b", content); code != 226 {
+		t.Fatalf("STOR: %d %q", code, msg)
+	}
+	if !hashReply(t, hs, ts, "b", content) {
+		t.Error("after a HASH on another session, the user's upload was not hashed on receipt")
+	}
+	// Another user's uploads are not.
+	other := dialCtrl(t, ts.Addr, "")
+	other.login("keeper")
+	other.must(200, "TYPE I")
+	if code, msg, _ := other.dataCmd("STOR k", content); code != 226 {
+		t.Fatalf("STOR: %d %q", code, msg)
+	}
+	if hashReply(t, other, ts, "k", content) {
+		t.Error("another user's upload was hashed on receipt")
+	}
+	// OPTS HASH announces HASH too (syncagent sends it at login).
+	third := dialCtrl(t, ts.Addr, "")
+	third.login("reader")
+	third.must(200, "OPTS HASH SHA-256")
+	if !ts.Server.hashUsers.wants("reader", time.Now()) {
+		t.Error("OPTS HASH did not mark the user")
+	}
+	if !ts.Server.hashUsers.wants("alice", time.Now()) || ts.Server.hashUsers.wants("alice", time.Now().Add(hashInterestTTL)) {
+		t.Error("interest does not last hashInterestTTL")
+	}
+}
+
 // TestHashAnsweredFromUpload follows syncagent's upload: STOR to a
 // temporary name, HASH, MFMT, RNFR/RNTO; HASH answers from the digest
 // computed while receiving, until the file changes behind the server.
@@ -32,6 +84,7 @@ func TestHashAnsweredFromUpload(t *testing.T) {
 	c := dialCtrl(t, ts.Addr, "")
 	c.login("alice")
 	c.must(200, "TYPE I")
+	useHash(t, c)
 	content := []byte(strings.Repeat("hash on receipt\n", 100000)) // 1.6 MB: several buffers
 	if code, msg, _ := c.dataCmd("STOR .tmp.a", content); code != 226 {
 		t.Fatalf("STOR: %d %q", code, msg)
@@ -91,6 +144,7 @@ func TestHashAfterAppendAndRestart(t *testing.T) {
 	c := dialCtrl(t, ts.Addr, "")
 	c.login("alice")
 	c.must(200, "TYPE I")
+	useHash(t, c)
 	if code, msg, _ := c.dataCmd("STOR f", []byte("0123456789")); code != 226 {
 		t.Fatalf("STOR: %d %q", code, msg)
 	}

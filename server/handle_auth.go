@@ -87,7 +87,8 @@ func (s *session) login(u *UserConfig) bool {
 		return false
 	}
 	fsys, err := ftpfs.Open(s.srv.Config.Root, u.Home, ftpfs.Options{ReadOnly: u.ReadOnly, Versions: s.srv.versions,
-		ProtectVersions: u.AppendOnly, Digests: s.srv.digests, NoSync: !s.srv.Config.Fsync})
+		ProtectVersions: u.AppendOnly, Digests: s.srv.digests, NoSync: !s.srv.Config.Fsync,
+		HashUploads: func() bool { return s.srv.hashUsers.wants(u.Name, time.Now()) }})
 	if err != nil {
 		s.log.Error("open home", "user", u.Name, "err", err)
 		s.reply(codeLocalError, "Cannot open your home directory.")
@@ -236,6 +237,8 @@ func (s *session) handleOPTS(arg string) {
 			return
 		}
 		s.hashAlgo = a.name
+		// Choosing an algorithm announces HASH commands to come.
+		s.srv.hashUsers.note(s.user.Name, time.Now())
 		s.reply(codeOK, a.name)
 	default:
 		s.reply(codeParamNotImpl, "Unknown option "+quoteVerb(name)+".")

@@ -11,6 +11,7 @@ import (
 	"hash/crc32"
 	"io"
 	"strings"
+	"time"
 )
 
 // hashAlgo is one algorithm of the HASH command (draft-bryan-ftpext-hash).
@@ -42,6 +43,9 @@ func findHash(name string) *hashAlgo {
 func (s *session) handleHASH(arg string) {
 	if !s.needArg("HASH", arg) {
 		return
+	}
+	if s.user != nil {
+		s.srv.hashUsers.note(s.user.Name, time.Now())
 	}
 	p, ok := s.resolve(arg)
 	if !ok {

@@ -67,7 +67,8 @@ type Server struct {
 
 	versions    *versions.Store // nil: versions disabled (keep: 0)
 	digests     *ftpfs.DigestCache
-	versionsErr error // opening the store failed: logins are refused
+	hashUsers   hashInterest // users whose uploads are hashed on receipt
+	versionsErr error        // opening the store failed: logins are refused
 	pruneOnce   sync.Once
 	closeOnce   sync.Once
 }

@@ -181,6 +181,17 @@ func (s *ctrlSession) login(ctx context.Context, cfg Config, conn net.Conn) erro
 	if _, _, err := s.cmd(codeCommandOK, "TYPE I"); err != nil {
 		return err
 	}
+	if s.caps.HASH && s.caps.HashSHA256 {
+		// Every upload is verified with HASH: choose SHA-256 now (some
+		// servers default to SHA-1), which also tells syncserver to hash
+		// this user's uploads on receipt. A refusal only means HASH will
+		// ask again when it is first used.
+		if code, _, err := s.cmd(0, "OPTS HASH SHA-256"); err != nil {
+			return err
+		} else if code == codeCommandOK {
+			s.hashOn = true
+		}
+	}
 	return nil
 }
 

@@ -50,6 +50,11 @@ type Options struct {
 	// power cut can then lose recent uploads or leave them empty. A crash
 	// of the server process alone loses nothing either way.
 	NoSync bool
+	// HashUploads, when set, is asked at each Create whether to hash that
+	// upload on receipt for Digests (a client that never sends HASH should
+	// not pay for digests it never reads); nil means always. It must be
+	// safe for concurrent use.
+	HashUploads func() bool
 }
 
 // FS is one user's jailed view of its home directory: virtual path "/" is
@@ -69,6 +74,7 @@ type FS struct {
 	homeName string          // the home relative to the storage root, the store's key
 	digests  *DigestCache    // nil: no digests recorded
 	noSync   bool            // Options.NoSync
+	hashUp   func() bool     // Options.HashUploads
 
 	mu      sync.Mutex
 	uploads map[*Upload]struct{}
@@ -103,6 +109,7 @@ func Open(root, home string, opt Options) (*FS, error) {
 		protect:  opt.ProtectVersions,
 		digests:  opt.Digests,
 		noSync:   opt.NoSync,
+		hashUp:   opt.HashUploads,
 		homeName: filepath.Clean(home),
 		uploads:  make(map[*Upload]struct{}),
 	}

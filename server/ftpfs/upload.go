@@ -99,7 +99,7 @@ func (f *FS) Create(vpath string, mode CreateMode, offset int64) (*Upload, error
 	if err != nil {
 		return nil, pathErr("create", u.name, err)
 	}
-	if f.digests != nil && hashingUploads.Load() < int64(maxHashing()) {
+	if f.digests != nil && hashingUploads.Load() < int64(maxHashing()) && (f.hashUp == nil || f.hashUp()) {
 		u.sum = sha256.New()
 		u.hashing = true
 		hashingUploads.Add(1)
