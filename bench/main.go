@@ -118,6 +118,7 @@ type env struct {
 	srv       *target   // syncserver
 	peers     []*target // peer servers that started
 	notes     []string  // peers skipped, and why
+	disk      string    // the work directory's write rates (diskSpeed)
 }
 
 func (e *env) progress(format string, args ...any) {
@@ -148,6 +149,9 @@ func run(ctx context.Context, o options) error {
 	}
 	defer os.RemoveAll(work)
 	e.work = work
+	if !o.Smoke {
+		e.disk = diskSpeed(work)
+	}
 	e.progress("building syncagent and syncserver")
 	if e.agentBin, e.serverBin, err = buildBinaries(ctx, work); err != nil {
 		return err

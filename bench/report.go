@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -75,6 +76,39 @@ func versionOf(ctx context.Context, bin string, args ...string) string {
 	return line
 }
 
+// diskSpeed writes 256 MiB into dir twice, once left to the page cache and
+// once fsynced, and describes both rates: the bound on any server's
+// throughput with and without durable uploads.
+func diskSpeed(dir string) string {
+	buf := make([]byte, 1<<20)
+	rate := func(sync bool) (float64, error) {
+		f, err := os.CreateTemp(dir, "disk-")
+		if err != nil {
+			return 0, err
+		}
+		defer os.Remove(f.Name())
+		defer f.Close()
+		start := time.Now()
+		for range 256 {
+			if _, err := f.Write(buf); err != nil {
+				return 0, err
+			}
+		}
+		if sync {
+			if err := f.Sync(); err != nil {
+				return 0, err
+			}
+		}
+		return float64(256<<20) / time.Since(start).Seconds() / 1e6, nil
+	}
+	cached, err1 := rate(false)
+	durable, err2 := rate(true)
+	if err := errors.Join(err1, err2); err != nil {
+		return "not measured: " + err.Error()
+	}
+	return fmt.Sprintf("256 MiB written at %.0f MB/s with an fsync at the end, %.0f MB/s into the page cache alone", durable, cached)
+}
+
 // writeReport renders the sections to o.Out.
 func writeReport(ctx context.Context, o options, e *env, secs []section) error {
 	var b strings.Builder
@@ -91,6 +125,9 @@ func writeReport(ctx context.Context, o options, e *env, secs []section) error {
 	b.WriteString("\n\n")
 	for _, m := range machine(ctx) {
 		b.WriteString("- " + m + "\n")
+	}
+	if e.disk != "" {
+		b.WriteString("- Disk: " + e.disk + "\n")
 	}
 	fmt.Fprintf(&b, "- Peers: lftp %s; rclone %s; curl %s\n", versionOf(ctx, e.tools.lftp, "--version"),
 		versionOf(ctx, e.tools.rclone, "version"), versionOf(ctx, e.tools.curl, "--version"))
