@@ -232,12 +232,19 @@ func (p *Proxy) serve() {
 // control relays one control connection: client to server as bytes,
 // server to client line by line.
 func (p *Proxy) control(client net.Conn) {
+	// The client is tracked before the backend is dialled, and the
+	// backend as soon as it answers: a reset right after the backend
+	// accepted (a test may already hold its side) must find them.
+	if !p.track(client) {
+		return
+	}
 	server, err := net.DialTimeout("tcp", p.backend, dialTimeout)
 	if err != nil {
 		client.Close()
 		return
 	}
-	if !p.track(client, server) {
+	if !p.track(server) {
+		client.Close()
 		return
 	}
 	defer client.Close()
@@ -419,12 +426,16 @@ func (p *Proxy) relayData(target string) (int, bool) {
 		if err != nil {
 			return
 		}
+		if !p.track(client) { // before the dial, as in control
+			return
+		}
 		server, err := net.DialTimeout("tcp", target, dialTimeout)
 		if err != nil {
 			client.Close()
 			return
 		}
-		if !p.track(client, server) {
+		if !p.track(server) {
+			client.Close()
 			return
 		}
 		done := make(chan struct{})
