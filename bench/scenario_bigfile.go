@@ -49,7 +49,7 @@ func scenarioBigFile(ctx context.Context, e *env) (section, error) {
 		if e.tools.curl == "" {
 			continue
 		}
-		if err := e.srv.reset(); err != nil {
+		if err := e.srv.resetAside(); err != nil { // as pushOnce does for syncagent's runs
 			return s, err
 		}
 		r, err := timed(curlPut(ctx, e.tools.curl, e.srv, filepath.Join(local, "big.bin"), "/push/big.bin"))
