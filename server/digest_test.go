@@ -42,15 +42,11 @@ func TestHashOnReceiptFollowsHashUsers(t *testing.T) {
 	hs := dialCtrl(t, ts.Addr, "")
 	hs.login("alice")
 	content := []byte(strings.Repeat("plain client\n", 1000))
-	if code, msg, _ := up.dataCmd("STOR a", content); code != 226 {
-		t.Fatalf("STOR: %d %q", code, msg)
-	}
+	up.upload("STOR a", content)
 	if hashReply(t, hs, ts, "a", content) {
 		t.Error("an upload by a user that never sent HASH was hashed on receipt")
 	}
-	if code, msg, _ := up.dataCmd("STOR b", content); code != 226 {
-		t.Fatalf("STOR: %d %q", code, msg)
-	}
+	up.upload("STOR b", content)
 	if !hashReply(t, hs, ts, "b", content) {
 		t.Error("after a HASH on another session, the user's upload was not hashed on receipt")
 	}
@@ -58,9 +54,7 @@ func TestHashOnReceiptFollowsHashUsers(t *testing.T) {
 	other := dialCtrl(t, ts.Addr, "")
 	other.login("keeper")
 	other.must(200, "TYPE I")
-	if code, msg, _ := other.dataCmd("STOR k", content); code != 226 {
-		t.Fatalf("STOR: %d %q", code, msg)
-	}
+	other.upload("STOR k", content)
 	if hashReply(t, other, ts, "k", content) {
 		t.Error("another user's upload was hashed on receipt")
 	}
@@ -86,9 +80,7 @@ func TestHashAnsweredFromUpload(t *testing.T) {
 	c.must(200, "TYPE I")
 	useHash(t, c)
 	content := []byte(strings.Repeat("hash on receipt\n", 100000)) // 1.6 MB: several buffers
-	if code, msg, _ := c.dataCmd("STOR .tmp.a", content); code != 226 {
-		t.Fatalf("STOR: %d %q", code, msg)
-	}
+	c.upload("STOR .tmp.a", content)
 	if !hashReply(t, c, ts, ".tmp.a", content) {
 		t.Error("HASH after STOR read the file")
 	}
@@ -129,9 +121,7 @@ func TestHashAnsweredFromUpload(t *testing.T) {
 	c.must(200, "OPTS HASH SHA-256")
 
 	// A replacement gets its own digest; the old one is not reused.
-	if code, msg, _ := c.dataCmd("STOR a.bin", content); code != 226 {
-		t.Fatalf("STOR: %d %q", code, msg)
-	}
+	c.upload("STOR a.bin", content)
 	if !hashReply(t, c, ts, "a.bin", content) {
 		t.Error("HASH after the second STOR read the file")
 	}
@@ -145,19 +135,13 @@ func TestHashAfterAppendAndRestart(t *testing.T) {
 	c.login("alice")
 	c.must(200, "TYPE I")
 	useHash(t, c)
-	if code, msg, _ := c.dataCmd("STOR f", []byte("0123456789")); code != 226 {
-		t.Fatalf("STOR: %d %q", code, msg)
-	}
-	if code, msg, _ := c.dataCmd("APPE f", []byte("abc")); code != 226 {
-		t.Fatalf("APPE: %d %q", code, msg)
-	}
+	c.upload("STOR f", []byte("0123456789"))
+	c.upload("APPE f", []byte("abc"))
 	if !hashReply(t, c, ts, "f", []byte("0123456789abc")) {
 		t.Error("HASH after APPE read the file")
 	}
 	c.must(350, "REST 4")
-	if code, msg, _ := c.dataCmd("STOR f", []byte("XY")); code != 226 {
-		t.Fatalf("REST+STOR: %d %q", code, msg)
-	}
+	c.upload("STOR f", []byte("XY"))
 	if !hashReply(t, c, ts, "f", []byte("0123XY")) {
 		t.Error("HASH after REST+STOR read the file")
 	}

@@ -64,6 +64,14 @@ func (c *ctrl) dataCmd(line string, payload []byte) (int, string, []byte) {
 	return code, msg + "\n" + msg2, data
 }
 
+// upload runs dataCmd with payload and fails the test unless it ends in 226.
+func (c *ctrl) upload(line string, payload []byte) {
+	c.t.Helper()
+	if code, msg, _ := c.dataCmd(line, payload); code != 226 {
+		c.t.Fatalf("%s: %d %q", abbrev(line), code, msg)
+	}
+}
+
 // send2 reads the next reply without sending anything.
 func (c *ctrl) send2() (int, string) {
 	c.t.Helper()

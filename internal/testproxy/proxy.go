@@ -229,22 +229,31 @@ func (p *Proxy) serve() {
 	}
 }
 
-// control relays one control connection: client to server as bytes,
-// server to client line by line.
-func (p *Proxy) control(client net.Conn) {
-	// The client is tracked before the backend is dialled, and the
-	// backend as soon as it answers: a reset right after the backend
-	// accepted (a test may already hold its side) must find them.
+// connect dials target for client, tracking both. The client is tracked
+// before the dial and the server as soon as it answers: a reset right
+// after the backend accepted (a test may already hold its side) must find
+// them. false: nothing to relay, and client is closed.
+func (p *Proxy) connect(client net.Conn, target string) (net.Conn, bool) {
 	if !p.track(client) {
-		return
+		return nil, false
 	}
-	server, err := net.DialTimeout("tcp", p.backend, dialTimeout)
+	server, err := net.DialTimeout("tcp", target, dialTimeout)
 	if err != nil {
 		client.Close()
-		return
+		return nil, false
 	}
 	if !p.track(server) {
 		client.Close()
+		return nil, false
+	}
+	return server, true
+}
+
+// control relays one control connection: client to server as bytes,
+// server to client line by line.
+func (p *Proxy) control(client net.Conn) {
+	server, ok := p.connect(client, p.backend)
+	if !ok {
 		return
 	}
 	defer client.Close()
@@ -426,16 +435,8 @@ func (p *Proxy) relayData(target string) (int, bool) {
 		if err != nil {
 			return
 		}
-		if !p.track(client) { // before the dial, as in control
-			return
-		}
-		server, err := net.DialTimeout("tcp", target, dialTimeout)
-		if err != nil {
-			client.Close()
-			return
-		}
-		if !p.track(server) {
-			client.Close()
+		server, ok := p.connect(client, target)
+		if !ok {
 			return
 		}
 		done := make(chan struct{})
