@@ -80,33 +80,37 @@ func versionOf(ctx context.Context, bin string, args ...string) string {
 // once fsynced, and describes both rates: the bound on any server's
 // throughput with and without durable uploads.
 func diskSpeed(dir string) string {
-	buf := make([]byte, 1<<20)
-	rate := func(sync bool) (float64, error) {
-		f, err := os.CreateTemp(dir, "disk-")
-		if err != nil {
-			return 0, err
-		}
-		defer os.Remove(f.Name())
-		defer f.Close()
-		start := time.Now()
-		for range 256 {
-			if _, err := f.Write(buf); err != nil {
-				return 0, err
-			}
-		}
-		if sync {
-			if err := f.Sync(); err != nil {
-				return 0, err
-			}
-		}
-		return float64(256<<20) / time.Since(start).Seconds() / 1e6, nil
-	}
-	cached, err1 := rate(false)
-	durable, err2 := rate(true)
+	cached, err1 := writeTime(dir, 256<<20, false)
+	durable, err2 := writeTime(dir, 256<<20, true)
 	if err := errors.Join(err1, err2); err != nil {
 		return "not measured: " + err.Error()
 	}
-	return fmt.Sprintf("256 MiB written at %.0f MB/s with an fsync at the end, %.0f MB/s into the page cache alone", durable, cached)
+	return fmt.Sprintf("256 MiB written at %s with an fsync at the end, %s into the page cache alone",
+		mbps(256<<20, durable), mbps(256<<20, cached))
+}
+
+// writeTime times writing size bytes to a new file in dir, in 1 MiB
+// writes, with an fsync at the end when sync is set. The file is removed.
+func writeTime(dir string, size int64, sync bool) (time.Duration, error) {
+	buf := make([]byte, 1<<20)
+	f, err := os.CreateTemp(dir, "disk-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	start := time.Now()
+	for left := size; left > 0; left -= int64(len(buf)) {
+		if _, err := f.Write(buf[:min(left, int64(len(buf)))]); err != nil {
+			return 0, err
+		}
+	}
+	if sync {
+		if err := f.Sync(); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start), nil
 }
 
 // writeReport renders the sections to o.Out.
