@@ -194,16 +194,23 @@ func (p *Pool) Stat(ctx context.Context, name string) (Entry, error) {
 }
 
 func (p *Pool) stat(s *slot, name string) (Entry, error) {
-	ctl := s.ctl
-	var err error
-	if ctl.caps.MLSD {
-		return ctl.mlst(name)
+	if s.ctl.caps.MLSD {
+		return s.ctl.mlst(name)
 	}
-	e := Entry{Name: path.Base(name)}
-	if e.Size, err = s.ftp.FileSize(name); err != nil {
+	size, err := s.ftp.FileSize(name)
+	if err != nil {
 		return Entry{}, err
 	}
-	if ctl.caps.MDTM {
+	return p.statSized(s, name, size)
+}
+
+// statSized is stat on a server without MLST for a file whose size is
+// already known: it asks only for the modification time, where the server
+// tells it.
+func (p *Pool) statSized(s *slot, name string, size int64) (Entry, error) {
+	e := Entry{Name: path.Base(name), Size: size}
+	if s.ctl.caps.MDTM {
+		var err error
 		if e.ModTime, err = s.ftp.GetTime(name); err != nil {
 			return Entry{}, err
 		}

@@ -114,6 +114,36 @@ func TestVerifyBySize(t *testing.T) {
 	}
 }
 
+// TestUploadEntryWithoutMLST: against a server with neither HASH nor MLST
+// (vsftpd's kind), the entry an upload returns is built from the size it
+// verified and an MDTM, and must describe the file on the server.
+func TestUploadEntryWithoutMLST(t *testing.T) {
+	ts := startServer(t, serverConfig(t))
+	px := testproxy.New(t, ts.Addr, func(line string) (string, bool) {
+		up := strings.ToUpper(line)
+		return line, !strings.HasPrefix(up, " HASH") && !strings.HasPrefix(up, " MLST")
+	})
+	p := newPool(t, px.Addr())
+	ctx := testCtx(t)
+	if caps, err := p.Caps(ctx); err != nil || caps.HASH || caps.MLSD || !caps.SIZE || !caps.MDTM {
+		t.Fatalf("caps = %+v, %v", caps, err)
+	}
+	src := filepath.Join(t.TempDir(), "f")
+	mtime := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	writeFile(t, src, randomBytes(t, 70_000), mtime)
+	up, err := p.Upload(ctx, src, "/a/f", nil)
+	if err != nil || up.Verified != VerifiedSize {
+		t.Fatalf("upload = %+v, %v; want verified by size", up, err)
+	}
+	fi, err := os.Stat(filepath.Join(ts.Home(), "a", "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.Name != "f" || up.Size != fi.Size() || !up.ModTime.Equal(fi.ModTime().Truncate(time.Second)) || !up.ModTime.Equal(mtime) {
+		t.Errorf("entry = %+v; the server has size %d, mtime %v (sent %v)", up.Entry, fi.Size(), fi.ModTime(), mtime)
+	}
+}
+
 func TestWalk(t *testing.T) {
 	ts := startServer(t, serverConfig(t))
 	p := newPool(t, ts.Addr, func(c *Config) { c.Connections = 3 })

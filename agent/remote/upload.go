@@ -201,7 +201,14 @@ func (p *Pool) upload(s *slot, f *os.File, localPath string, fi os.FileInfo, rem
 		return UploadResult{}, err
 	}
 	crashpoint.Hit(crashpoint.UploadRenamed)
-	if res.Entry, err = p.stat(s, remote); err != nil {
+	if res.Verified == VerifiedSize && !ctl.caps.MLSD {
+		// The size was read from the temporary a moment ago and a rename
+		// keeps it: only the modification time is left to ask for.
+		res.Entry, err = p.statSized(s, remote, size)
+	} else {
+		res.Entry, err = p.stat(s, remote)
+	}
+	if err != nil {
 		return UploadResult{}, err
 	}
 	if writeOnly(res.Entry.Perm) {
