@@ -171,6 +171,12 @@ func waitIdle(pid int, quiet, limit time.Duration) bool {
 	return false
 }
 
+// settle writes every file system's dirty data out, outside any timing, so
+// that each timed run starts on an idle disk instead of paying for the
+// writeback the one before left behind (in scenario 5 a server that
+// replies from the page cache leaves over 1 GB of it a run).
+func settle() { syscall.Sync() }
+
 func medianDur(ds []time.Duration) time.Duration {
 	if len(ds) == 0 {
 		return 0

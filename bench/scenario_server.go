@@ -10,7 +10,6 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/jlaffaye/ftp"
@@ -148,12 +147,6 @@ type serverFigures struct {
 	procs                     int
 	failed                    []string
 }
-
-// settle writes every file system's dirty data out, outside any timing, so
-// that each measurement starts on an idle disk instead of paying for the
-// writeback the one before left behind (a server that replies from the
-// page cache leaves over 1 GB of it a run).
-func settle() { syscall.Sync() }
 
 // measure adds one run of every measurement of t to f.
 func (f *serverSamples) measure(ctx context.Context, e *env, t *target, upData, streamData []byte) {
