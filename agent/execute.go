@@ -413,7 +413,7 @@ func (f *folder) move(from, to string) {
 
 func (f *folder) setRemote(p string, e remote.Entry) {
 	f.mu.Lock()
-	f.remote[p] = e
+	f.remote[p] = factsOf(e)
 	f.mu.Unlock()
 }
 

@@ -42,7 +42,7 @@ type folder struct {
 	// base mirrors the folder's syncstate records; remote is the last
 	// known remote listing, kept current with the agent's own changes.
 	base       map[string]syncstate.Entry
-	remote     map[string]remote.Entry
+	remote     map[string]remoteFacts
 	haveRemote bool
 	names      caseProbe // which remote names the local disk can hold
 	walks      walkCache // remote listings re-used while a directory's modify fact stands
@@ -234,7 +234,7 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 // as "everything was deleted" would empty the local folder. A dry run
 // changes nothing: it takes the folder to be created as empty. prev is
 // the last listing, which the walk re-uses in place (see walkCache.walk).
-func (f *folder) listRemoteRoot(ctx context.Context, dryRun bool, prev map[string]remote.Entry) (map[string]remote.Entry, error) {
+func (f *folder) listRemoteRoot(ctx context.Context, dryRun bool, prev map[string]remoteFacts) (map[string]remoteFacts, error) {
 	rm, err := f.walks.walk(ctx, f.rem, f.rroot, f.workers, f.skipRemote, f.base, prev)
 	if err == nil {
 		return rm, nil
@@ -247,13 +247,13 @@ func (f *folder) listRemoteRoot(ctx context.Context, dryRun bool, prev map[strin
 			f.cfg.Name, f.rroot, err)
 	}
 	if dryRun {
-		return map[string]remote.Entry{}, nil
+		return map[string]remoteFacts{}, nil
 	}
 	if err := f.rem.MkdirAll(ctx, f.rroot); err != nil {
 		return nil, fmt.Errorf("folder %s: create remote folder %s: %w", f.cfg.Name, f.rroot, err)
 	}
 	f.log.Info("created remote folder", "remote", f.rroot)
-	return map[string]remote.Entry{}, nil
+	return map[string]remoteFacts{}, nil
 }
 
 // skipRemote prunes the remote listing: the agent's temporaries, ignored
@@ -385,8 +385,8 @@ func (f *folder) item(p string, local map[string]scanned, gone map[int64]bool) (
 		}
 	}
 	if r, ok := f.remote[p]; ok {
-		it.Remote = plan.Side{Exists: true, Dir: r.Dir, Size: r.Size, MTime: r.ModTime, ID: r.ID}
-		if !r.Dir && hasBase && !b.Dir && b.RemoteSize == r.Size && b.RemoteMTime.Equal(r.ModTime) &&
+		it.Remote = plan.Side{Exists: true, Dir: r.Dir, Size: r.Size, MTime: r.modTime(), ID: r.ID}
+		if !r.Dir && hasBase && !b.Dir && b.RemoteSize == r.Size && b.RemoteMTime.Equal(it.Remote.MTime) &&
 			(b.RemoteID == "" || r.ID == "" || b.RemoteID == r.ID) {
 			it.Remote.Hash, it.Remote.HashKnown = b.Hash, true
 		}
@@ -469,7 +469,7 @@ func (f *folder) checkDeletes(full bool, pl plan.Plan, local scanResult) error {
 		}
 		var files []string
 		if c.kind == plan.DeleteRemote {
-			files = filesOf(f.remote, func(e remote.Entry) bool { return e.Dir })
+			files = filesOf(f.remote, func(e remoteFacts) bool { return e.Dir })
 		} else {
 			files = filesOf(local.Entries, func(e scanned) bool { return e.Dir })
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"path"
 	"strings"
 	"sync"
@@ -107,7 +108,7 @@ func cacheableServer(c remote.Caps) bool {
 // none, and the result shares its path strings.
 func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, workers int,
 	skip func(string, remote.Entry) bool, base map[string]syncstate.Entry,
-	prev map[string]remote.Entry) (map[string]remote.Entry, error) {
+	prev map[string]remoteFacts) (map[string]remoteFacts, error) {
 	if c.enabled == nil {
 		caps, err := p.Caps(ctx)
 		if err != nil {
@@ -118,9 +119,14 @@ func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, worke
 	}
 	if !*c.enabled {
 		prev = nil // garbage while the walk builds its own map
-		out, temps, err := p.WalkWithTemps(ctx, root, skip)
+		out := make(map[string]remoteFacts, c.size)
+		temps, err := p.WalkEach(ctx, root, skip, func(rel string, e remote.Entry) { out[rel] = factsOf(e) }, func() { clear(out) })
 		c.temps = temps
-		return out, err
+		if err != nil {
+			return nil, err
+		}
+		c.size = len(out)
+		return out, nil
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -151,12 +157,12 @@ func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, worke
 	case prev == nil && remembered:
 		prev, extras = seedFromBase(base), nil
 	case prev == nil:
-		prev, extras = make(map[string]remote.Entry, c.size), nil
+		prev, extras = make(map[string]remoteFacts, c.size), nil
 	}
 	w := &dirWalk{c: c, p: p, root: root, skip: skip, base: base, out: prev,
-		children: indexChildren(prev, extras), prevExtras: extras,
+		children: indexChildren(maps.Keys(prev), maps.Keys(extras)), prevExtras: extras,
 		extras: make(map[string]remote.Entry), temps: make(map[string]remote.Entry),
-		perms: make(map[string]string), seen: make(map[string]bool)}
+		seen: make(map[string]bool)}
 	w.q.init(dirJob{rel: "", modify: rootEntry.ModTime, known: true})
 	return w.run(ctx, workers)
 }
@@ -179,18 +185,17 @@ type dirWalk struct {
 	base map[string]syncstate.Entry
 
 	q          jobQueue[dirJob]
-	out        map[string]remote.Entry // the previous result, becoming this one
+	out        map[string]remoteFacts  // the previous result, becoming this one
 	children   childIndex              // the previous result's paths by parent directory
 	prevExtras map[string]remote.Entry // the previous walk's extras
 	extras     map[string]remote.Entry // this walk's extras and temps
 	temps      map[string]remote.Entry
-	perms      map[string]string
 	seen       map[string]bool // directories listed or re-used
 	scratch    []remote.Entry  // for rebuilt listings
 	firstErr   error
 }
 
-func (w *dirWalk) run(ctx context.Context, workers int) (map[string]remote.Entry, error) {
+func (w *dirWalk) run(ctx context.Context, workers int) (map[string]remoteFacts, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	c := w.c
@@ -299,7 +304,7 @@ func (w *dirWalk) rebuiltLocked(rel string) ([16]byte, int) {
 	w.scratch = w.scratch[:0]
 	for _, k := range w.children.of(rel) {
 		if e, ok := w.out[k]; ok {
-			w.scratch = append(w.scratch, e)
+			w.scratch = append(w.scratch, e.entry(k))
 		} else if e, ok := w.prevExtras[k]; ok {
 			w.scratch = append(w.scratch, e)
 		}
@@ -310,9 +315,8 @@ func (w *dirWalk) rebuiltLocked(rel string) ([16]byte, int) {
 // setSelfLocked replaces directory j's entry with its fresh facts.
 func (w *dirWalk) setSelfLocked(j dirJob, self *remote.Entry) {
 	w.seen[j.rel] = true
-	if e, ok := w.out[j.rel]; ok && self != nil && self.Dir {
-		self.Name = e.Name
-		w.out[j.rel] = *self
+	if _, ok := w.out[j.rel]; ok && self != nil && self.Dir {
+		w.out[j.rel] = factsOf(*self)
 	}
 }
 
@@ -322,7 +326,7 @@ func (w *dirWalk) reuseLocked(j dirJob, self *remote.Entry) {
 	w.setSelfLocked(j, self)
 	w.c.reused++
 	for _, k := range w.children.of(j.rel) {
-		e, ok := w.out[k]
+		f, ok := w.out[k]
 		if !ok {
 			if e, ok := w.prevExtras[k]; ok {
 				w.addExtraLocked(k, e)
@@ -331,13 +335,13 @@ func (w *dirWalk) reuseLocked(j dirJob, self *remote.Entry) {
 		}
 		// Entries that came from the synced state were never matched
 		// against the ignore rules, which may have changed since.
-		if w.skip != nil && w.skip(k, e) {
+		if e := f.entry(k); w.skip != nil && w.skip(k, e) {
 			delete(w.out, k)
 			w.addExtraLocked(k, e)
 			continue
 		}
-		if e.Dir {
-			w.q.pushLocked(dirJob{rel: k, modify: e.ModTime})
+		if f.Dir {
+			w.q.pushLocked(dirJob{rel: k, modify: f.modTime()})
 		}
 	}
 }
@@ -351,12 +355,12 @@ func (w *dirWalk) mergeLocked(j dirJob, self *remote.Entry, entries []remote.Ent
 		delete(w.out, k)
 	}
 	for _, e := range entries {
-		r, e := compact(e, path.Join(j.rel, e.Name), w.perms, w.base)
+		r, e := compact(e, path.Join(j.rel, e.Name), w.base)
 		if remote.IsTemp(e.Name) || (w.skip != nil && w.skip(r, e)) {
 			w.addExtraLocked(r, e)
 			continue
 		}
-		w.out[r] = e
+		w.out[r] = factsOf(e)
 		if e.Dir {
 			w.q.pushLocked(dirJob{rel: r, modify: e.ModTime, known: true})
 		}

@@ -43,6 +43,16 @@ func testPool(t testing.TB, s *e2eServer, conns int) *remote.Pool {
 	return p
 }
 
+// entriesOf returns a walk's result as remote.Entry values, to compare
+// with remote.Pool.Walk's.
+func entriesOf(m map[string]remoteFacts) map[string]remote.Entry {
+	out := make(map[string]remote.Entry, len(m))
+	for k, f := range m {
+		out[k] = f.entry(k)
+	}
+	return out
+}
+
 func sameListing(a, b map[string]remote.Entry) []string {
 	var d []string
 	for k, v := range a {
@@ -76,7 +86,7 @@ func TestWalkCacheMatchesAFullWalk(t *testing.T) {
 	skipNothing := func(string, remote.Entry) bool { return false }
 
 	var relisted int // directories listed afresh by rule, so many subdirectories
-	var last map[string]remote.Entry
+	var last map[string]remoteFacts
 	check := func(step string) {
 		t.Helper()
 		got, err := c.walk(ctx, p, "/remote", 3, skipNothing, nil, last)
@@ -88,7 +98,7 @@ func TestWalkCacheMatchesAFullWalk(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := sameListing(got, want); len(d) > 0 {
+		if d := sameListing(entriesOf(got), want); len(d) > 0 {
 			t.Fatalf("%s: cached walk differs from a full walk:\n%s", step, strings.Join(d, "\n"))
 		}
 		relisted = manySubdirs(want)
@@ -141,8 +151,8 @@ func TestWalkCacheMatchesAFullWalk(t *testing.T) {
 	e := last["d0/e1/f.txt"]
 	e.Size = 12345
 	last["d0/e1/f.txt"] = e
-	last["d2/e2/ghost.txt"] = remote.Entry{Name: "ghost.txt", Size: 1}
-	last["gone/ghost.txt"] = remote.Entry{Name: "ghost.txt", Size: 1}
+	last["d2/e2/ghost.txt"] = factsOf(remote.Entry{Name: "ghost.txt", Size: 1})
+	last["gone/ghost.txt"] = factsOf(remote.Entry{Name: "ghost.txt", Size: 1})
 	check("previous result drifted")
 	if c.listed != relisted+2 {
 		t.Fatalf("after the previous result drifted in 2 directories, %d were listed, want %d", c.listed, relisted+2)
@@ -216,7 +226,7 @@ func BenchmarkRemoteWalk100k(b *testing.B) {
 	b.Run("cached-unchanged", func(b *testing.B) {
 		clock := &fakeClock{t: time.Unix(1e9, 0)}
 		c := &walkCache{now: clock.now}
-		var m map[string]remote.Entry
+		var m map[string]remoteFacts
 		for range 2 { // list, then confirm
 			var err error
 			if m, err = c.walk(ctx, p, "/remote", 4, nil, nil, m); err != nil {

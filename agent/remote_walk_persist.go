@@ -3,8 +3,8 @@ package agent
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"iter"
 	"log/slog"
-	"path"
 	"slices"
 	"strings"
 
@@ -92,15 +92,15 @@ func (c *walkCache) load() {
 // seedFromBase turns the synced state into the result of a walk that
 // found nothing changed since, for a walk without a previous result: the
 // directories whose remembered listing stands keep these entries when
-// they have that listing's digest. Keys and names share base's strings.
-func seedFromBase(base map[string]syncstate.Entry) map[string]remote.Entry {
-	out := make(map[string]remote.Entry, len(base))
+// they have that listing's digest. Keys and IDs share base's strings.
+func seedFromBase(base map[string]syncstate.Entry) map[string]remoteFacts {
+	out := make(map[string]remoteFacts, len(base))
 	for p, b := range base {
-		e := remote.Entry{Name: p[len(p)-len(path.Base(p)):], Dir: b.Dir}
+		e := remote.Entry{Dir: b.Dir}
 		if !b.Dir {
 			e.Size, e.ModTime, e.ID = b.RemoteSize, b.RemoteMTime, b.RemoteID
 		}
-		out[p] = e
+		out[p] = factsOf(e)
 	}
 	return out
 }
@@ -115,11 +115,13 @@ type childIndex struct {
 	at    map[string][2]int
 }
 
-func indexChildren(maps ...map[string]remote.Entry) childIndex {
+// indexChildren indexes the paths of keys, each a map's keys: the
+// maps must not change while it runs, as it goes over them twice.
+func indexChildren(keys ...iter.Seq[string]) childIndex {
 	count := make(map[string]int)
 	n := 0
-	for _, m := range maps {
-		for k := range m {
+	for _, ks := range keys {
+		for k := range ks {
 			count[parentOf(k)]++
 			n++
 		}
@@ -130,8 +132,8 @@ func indexChildren(maps ...map[string]remote.Entry) childIndex {
 		x.at[d] = [2]int{off, off}
 		off += c
 	}
-	for _, m := range maps { // unchanged since counted: the same keys
-		for k := range m {
+	for _, ks := range keys { // unchanged since counted: the same keys
+		for k := range ks {
 			d := parentOf(k)
 			r := x.at[d]
 			x.paths[r[1]] = k
@@ -195,8 +197,9 @@ func (c *walkCache) logger() *slog.Logger {
 // whole MLSD line, which a 100,000-entry tree would otherwise keep alive.
 // A path the synced state holds takes base's copy, so the two maps share
 // it, and so does a unique ID equal to the synced one; the name becomes
-// the tail of rel, the perm fact one shared copy per distinct value.
-func compact(e remote.Entry, rel string, perms map[string]string, base map[string]syncstate.Entry) (string, remote.Entry) {
+// the tail of rel. The perm fact is dropped: package remote reads it, the
+// agent never does.
+func compact(e remote.Entry, rel string, base map[string]syncstate.Entry) (string, remote.Entry) {
 	b, ok := base[rel]
 	if ok {
 		rel = b.Path
@@ -207,14 +210,7 @@ func compact(e remote.Entry, rel string, perms map[string]string, base map[strin
 		e.ID = strings.Clone(e.ID)
 	}
 	e.Name = tailOf(rel, e.Name)
-	if e.Perm != "" {
-		p, ok := perms[e.Perm]
-		if !ok {
-			p = strings.Clone(e.Perm)
-			perms[p] = p
-		}
-		e.Perm = p
-	}
+	e.Perm = ""
 	return rel, e
 }
 

@@ -13,12 +13,12 @@ import (
 )
 
 // syncedFrom is the synced state an agent would hold after syncing walk.
-func syncedFrom(walk map[string]remote.Entry) map[string]syncstate.Entry {
+func syncedFrom(walk map[string]remoteFacts) map[string]syncstate.Entry {
 	base := make(map[string]syncstate.Entry, len(walk))
 	for p, e := range walk {
 		b := syncstate.Entry{Path: p, Dir: e.Dir}
 		if !e.Dir {
-			b.Size, b.RemoteSize, b.RemoteMTime, b.RemoteID = e.Size, e.Size, e.ModTime, e.ID
+			b.Size, b.RemoteSize, b.RemoteMTime, b.RemoteID = e.Size, e.Size, e.modTime(), e.ID
 		}
 		base[p] = b
 	}
@@ -55,7 +55,7 @@ func TestWalkCacheSurvivesRestart(t *testing.T) {
 	dirs := 1 + 3 + 9 + 2
 
 	first := &walkCache{now: clock.now, db: db, folder: "f"}
-	var walk map[string]remote.Entry
+	var walk map[string]remoteFacts
 	for range 2 { // list, then confirm
 		var err error
 		if walk, err = first.walk(ctx, p, "/remote", 2, nil, nil, walk); err != nil {
@@ -81,7 +81,7 @@ func TestWalkCacheSurvivesRestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := sameListing(got, want); len(d) > 0 {
+		if d := sameListing(entriesOf(got), want); len(d) > 0 {
 			t.Fatalf("%s: walk after restart differs from a full walk:\n%s", step, strings.Join(d, "\n"))
 		}
 		if err := db.Close(); err != nil {
@@ -95,14 +95,14 @@ func TestWalkCacheSurvivesRestart(t *testing.T) {
 		return restartSkip(step, base, nil)
 	}
 	c := restart("unchanged", base)
-	if want := manySubdirs(walk); c.listed != want || c.reused != dirs-want {
+	if want := manySubdirs(entriesOf(walk)); c.listed != want || c.reused != dirs-want {
 		t.Fatalf("unchanged after restart: listed %d, reused %d; want %d listed, %d re-used", c.listed, c.reused, want, dirs-want)
 	}
 
 	// A file added in a leaf listed before the restart.
 	ftpPut(t, s.Addr, "agent", e2ePassword, "/remote/d1/e2/new.txt", "new")
 	c = restart("file added in a remembered directory", base)
-	if c.listed <= manySubdirs(walk) {
+	if c.listed <= manySubdirs(entriesOf(walk)) {
 		t.Fatalf("changed leaf not listed again: listed %d", c.listed)
 	}
 
@@ -110,7 +110,7 @@ func TestWalkCacheSurvivesRestart(t *testing.T) {
 	// makes that directory listed, not trusted.
 	delete(base, "only/one/g.txt")
 	c = restart("synced state lost a record", base)
-	if c.listed <= manySubdirs(walk) {
+	if c.listed <= manySubdirs(entriesOf(walk)) {
 		t.Fatalf("directory whose synced state differs not listed again: listed %d", c.listed)
 	}
 

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"github.com/syncagent/syncagent/agent/remote"
@@ -37,11 +38,11 @@ func (c *walkCache) useTree(ctx context.Context, p *remote.Pool) bool {
 // new result takes the old one's memory.
 func (c *walkCache) treeWalk(ctx context.Context, p *remote.Pool, root string, rootEntry remote.Entry,
 	skip func(string, remote.Entry) bool, base map[string]syncstate.Entry,
-	prev map[string]remote.Entry) (map[string]remote.Entry, error) {
+	prev map[string]remoteFacts) (map[string]remoteFacts, error) {
 	start := c.now()
 	out := prev
 	if out == nil {
-		out = make(map[string]remote.Entry, c.size)
+		out = make(map[string]remoteFacts, c.size)
 	}
 	clear(out)
 	extras := make(map[string]remote.Entry)
@@ -65,7 +66,7 @@ func (c *walkCache) treeWalk(ctx context.Context, p *remote.Pool, root string, r
 			extras[rel] = e
 			return false
 		}
-		out[rel] = e
+		out[rel] = factsOf(e)
 		return true
 	})
 	if err != nil {
@@ -73,13 +74,13 @@ func (c *walkCache) treeWalk(ctx context.Context, p *remote.Pool, root string, r
 	}
 	end := c.now()
 	// Every directory kept is listed, empty ones too.
-	children := indexChildren(out, extras)
+	children := indexChildren(maps.Keys(out), maps.Keys(extras))
 	var scratch []remote.Entry
 	listing := func(rel string) [16]byte {
 		scratch = scratch[:0]
 		for _, k := range children.of(rel) {
 			if e, ok := out[k]; ok {
-				scratch = append(scratch, e)
+				scratch = append(scratch, e.entry(k))
 			} else {
 				scratch = append(scratch, extras[k])
 			}
@@ -99,7 +100,7 @@ func (c *walkCache) treeWalk(ctx context.Context, p *remote.Pool, root string, r
 	add("", rootEntry.ModTime)
 	for rel, e := range out {
 		if e.Dir {
-			add(rel, e.ModTime)
+			add(rel, e.modTime())
 		}
 	}
 	c.listed, c.reused, c.byTree = len(c.dirs), 0, true

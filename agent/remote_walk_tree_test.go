@@ -34,7 +34,7 @@ func TestWalkCacheTreeEqualsMLSD(t *testing.T) {
 	skip := func(rel string, e remote.Entry) bool { return rel == "skipme" }
 
 	byTree := &walkCache{now: clock.now}
-	got, err := byTree.walk(ctx, p, "/remote", 2, skip, nil, nil)
+	gotFacts, err := byTree.walk(ctx, p, "/remote", 2, skip, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,13 +46,14 @@ func TestWalkCacheTreeEqualsMLSD(t *testing.T) {
 	byDir := &walkCache{now: clock.now, dirs: map[string]*dirListing{
 		"": {listedAt: clock.now().Add(2 * listingSettle), firstSeen: clock.now()},
 	}}
-	want, err := byDir.walk(ctx, p, "/remote", 2, skip, nil, nil)
+	wantFacts, err := byDir.walk(ctx, p, "/remote", 2, skip, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if byDir.byTree || byDir.reused != 0 {
 		t.Fatalf("the MLSD walk used the tree (%v) or re-used %d listings", byDir.byTree, byDir.reused)
 	}
+	got, want := entriesOf(gotFacts), entriesOf(wantFacts)
 	if d := sameListing(got, want); len(d) > 0 {
 		t.Fatalf("tree walk differs from the MLSD walk:\n%s", strings.Join(d, "\n"))
 	}

@@ -167,38 +167,75 @@ func (p *Pool) Walk(ctx context.Context, root string, skip func(rel string, e En
 // names) it saw, keyed by their slash path relative to root; a temporary
 // directory is not descended into. skip is not asked about them.
 func (p *Pool) WalkWithTemps(ctx context.Context, root string, skip func(rel string, e Entry) bool) (entries, temps map[string]Entry, err error) {
-	if err := checkPath(root); err != nil {
-		return nil, nil, err
-	}
-	temps = make(map[string]Entry)
-	entries, err = p.walk(ctx, root, func(rel string, e Entry) bool {
-		if IsTemp(e.Name) {
-			temps[rel] = e
-			return true
-		}
-		return skip != nil && skip(rel, e)
-	}, true)
+	entries = make(map[string]Entry)
+	temps, err = p.WalkEach(ctx, root, skip, func(rel string, e Entry) { entries[rel] = e }, func() { clear(entries) })
 	if err != nil {
 		return nil, nil, err
 	}
 	return entries, temps, nil
 }
 
-func (p *Pool) walk(ctx context.Context, root string, skip func(string, Entry) bool, keepTemps bool) (map[string]Entry, error) {
-	if c, err := p.Caps(ctx); err == nil && c.Tree {
-		out, err := p.treeWalk(ctx, root, skip, keepTemps)
-		if !errors.Is(err, ErrTreeIncomplete) {
-			return out, err
-		}
+// WalkEach is WalkWithTemps handing every entry it would return to add,
+// from one goroutine at a time and parents before their contents, rather
+// than keeping them in a map: a caller that keeps entries in a form of
+// its own does not hold both. When an incomplete tree listing makes the
+// walk start again directory by directory, reset is called first: the
+// caller drops what add was given. On error, what add was given must be
+// discarded.
+func (p *Pool) WalkEach(ctx context.Context, root string, skip func(rel string, e Entry) bool,
+	add func(rel string, e Entry), reset func()) (temps map[string]Entry, err error) {
+	if err := checkPath(root); err != nil {
+		return nil, err
 	}
-	return p.dirWalk(ctx, root, skip, keepTemps)
+	temps = make(map[string]Entry)
+	err = p.walkEach(ctx, root, func(rel string, e Entry) bool {
+		if IsTemp(e.Name) {
+			temps[rel] = e
+			return true
+		}
+		return skip != nil && skip(rel, e)
+	}, true, add, reset)
+	if err != nil {
+		return nil, err
+	}
+	return temps, nil
+}
+
+func (p *Pool) walk(ctx context.Context, root string, skip func(string, Entry) bool, keepTemps bool) (map[string]Entry, error) {
+	out := make(map[string]Entry)
+	err := p.walkEach(ctx, root, skip, keepTemps, func(rel string, e Entry) { out[rel] = e }, func() { clear(out) })
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (p *Pool) walkEach(ctx context.Context, root string, skip func(string, Entry) bool, keepTemps bool,
+	add func(string, Entry), reset func()) error {
+	if c, err := p.Caps(ctx); err == nil && c.Tree {
+		err := p.treeWalkEach(ctx, root, skip, keepTemps, add)
+		if !errors.Is(err, ErrTreeIncomplete) {
+			return err
+		}
+		reset()
+	}
+	return p.dirWalkEach(ctx, root, skip, keepTemps, add)
 }
 
 // dirWalk is walk with one listing per directory.
 func (p *Pool) dirWalk(ctx context.Context, root string, skip func(string, Entry) bool, keepTemps bool) (map[string]Entry, error) {
+	out := make(map[string]Entry)
+	if err := p.dirWalkEach(ctx, root, skip, keepTemps, func(rel string, e Entry) { out[rel] = e }); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// dirWalkEach is walkEach with one listing per directory.
+func (p *Pool) dirWalkEach(ctx context.Context, root string, skip func(string, Entry) bool, keepTemps bool, add func(string, Entry)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w := &walker{p: p, root: root, skip: skip, keepTemps: keepTemps, out: make(map[string]Entry), cancel: cancel}
+	w := &walker{p: p, root: root, skip: skip, keepTemps: keepTemps, add: add, cancel: cancel}
 	w.cond = sync.NewCond(&w.mu)
 	w.queue = []string{""}
 	var wg sync.WaitGroup
@@ -210,14 +247,12 @@ func (p *Pool) dirWalk(ctx context.Context, root string, skip func(string, Entry
 		}()
 	}
 	wg.Wait()
-	if w.err != nil {
-		return nil, w.err
-	}
-	return w.out, nil
+	return w.err
 }
 
 // walker is the shared state of one Walk: a queue of directories still to
-// list (relative paths), the number being listed, and the result.
+// list (relative paths), the number being listed, and where the result
+// goes (add, called under mu).
 type walker struct {
 	p         *Pool
 	root      string
@@ -229,7 +264,7 @@ type walker struct {
 	cond   *sync.Cond
 	queue  []string
 	active int
-	out    map[string]Entry
+	add    func(string, Entry)
 	err    error
 }
 
@@ -265,7 +300,7 @@ func (w *walker) work(ctx context.Context) {
 			if w.skip != nil && w.skip(r, e) {
 				continue
 			}
-			w.out[r] = e
+			w.add(r, e)
 			if e.Dir {
 				w.queue = append(w.queue, r)
 			}

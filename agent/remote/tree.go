@@ -134,20 +134,24 @@ func validTreePath(rel string) bool {
 // treeWalk is Walk over one SITE TREE (see walk).
 func (p *Pool) treeWalk(ctx context.Context, root string, skip func(string, Entry) bool, keepTemps bool) (map[string]Entry, error) {
 	out := make(map[string]Entry)
-	err := p.Tree(ctx, root, func(rel string, e Entry) bool {
+	if err := p.treeWalkEach(ctx, root, skip, keepTemps, func(rel string, e Entry) { out[rel] = e }); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// treeWalkEach is walkEach over one SITE TREE.
+func (p *Pool) treeWalkEach(ctx context.Context, root string, skip func(string, Entry) bool, keepTemps bool, add func(string, Entry)) error {
+	return p.Tree(ctx, root, func(rel string, e Entry) bool {
 		if IsTemp(e.Name) && !keepTemps {
 			return false
 		}
 		if skip != nil && skip(rel, e) {
 			return false
 		}
-		out[rel] = e
+		add(rel, e)
 		return true
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // RemoveStaleTemps deletes, among temps (our temporaries a walk of root
