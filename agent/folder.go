@@ -164,7 +164,10 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 	}
 	paths := f.pathsFor(full, scope, local)
 	paths = f.checkNames(paths, local, &res)
-	var items []plan.Item
+	// A pass over a folder in sync plans its directories and nothing
+	// else: room for them up front saves growing a slice of 300-byte
+	// items a dozen times (5 MB of garbage for 5,000 directories).
+	items := make([]plan.Item, 0, local.Dirs)
 	gone := f.goneSizes(paths, local.Entries)
 	for _, p := range paths {
 		if blockedBy(p, local.Unreadable) {
@@ -281,6 +284,7 @@ func (f *folder) scanScope(scope []string) scanResult {
 			for k, v := range sub.Unreadable {
 				res.Unreadable[k] = v
 			}
+			res.Dirs += sub.Dirs
 		default:
 			res.Entries[p] = scannedOf(e)
 		}

@@ -56,6 +56,7 @@ func (s scanned) entry() localEntry {
 type scanResult struct {
 	Entries    map[string]scanned
 	Unreadable map[string]error
+	Dirs       int // directories found, to size what a pass makes per directory
 }
 
 // scanWorkers is how many directories a scan reads at once: a folder of
@@ -89,6 +90,7 @@ func scanLocal(root, rel string, ig *ignore.Matcher, sizeHint int, known map[str
 			return res
 		}
 		res.Entries[rel] = scannedOf(localEntry{Dir: true, MTime: fi.ModTime()})
+		res.Dirs++
 	}
 	s := &scanner{root: root, ig: ig, known: known, res: &res}
 	s.q.init(rel)
@@ -208,6 +210,7 @@ func (s *scanner) work() {
 				default:
 					s.res.Entries[f.rel] = scannedOf(f.e)
 					if f.e.Dir {
+						s.res.Dirs++
 						s.q.pushLocked(f.rel)
 					}
 				}

@@ -40,6 +40,12 @@ func TestScanLocal(t *testing.T) {
 	if len(all.Unreadable) != 0 {
 		t.Errorf("unreadable: %v", all.Unreadable)
 	}
+	if all.Dirs != 6 { // a a/b f f/g f/g/h f/g/h/i
+		t.Errorf("full scan counted %d directories, want 6", all.Dirs)
+	}
+	if sub := scanLocal(root, "f/g", ig, 0, nil); sub.Dirs != 3 { // f/g f/g/h f/g/h/i
+		t.Errorf("subtree scan counted %d directories, want 3", sub.Dirs)
+	}
 	if e := all.Entries["a/b/c.txt"]; e.Dir || e.Size != int64(len("a/b/c.txt")) || e.entry().MTime.IsZero() {
 		t.Errorf("a/b/c.txt: %+v", e)
 	}
