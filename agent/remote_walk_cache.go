@@ -162,7 +162,7 @@ func (c *walkCache) walk(ctx context.Context, p *remote.Pool, root string, worke
 	w := &dirWalk{c: c, p: p, root: root, skip: skip, base: base, out: prev,
 		children: indexChildren(maps.Keys(prev), maps.Keys(extras)), prevExtras: extras,
 		extras: make(map[string]remote.Entry), temps: make(map[string]remote.Entry),
-		seen: make(map[string]bool)}
+		seen: make(map[string]bool, len(c.dirs))}
 	w.q.init(dirJob{rel: "", modify: rootEntry.ModTime, known: true})
 	return w.run(ctx, workers)
 }
@@ -192,6 +192,7 @@ type dirWalk struct {
 	temps      map[string]remote.Entry
 	seen       map[string]bool // directories listed or re-used
 	scratch    []remote.Entry  // for rebuilt listings
+	digests    digester        // for rebuilt listings
 	firstErr   error
 }
 
@@ -309,7 +310,7 @@ func (w *dirWalk) rebuiltLocked(rel string) ([16]byte, int) {
 			w.scratch = append(w.scratch, e)
 		}
 	}
-	return listingDigest(w.scratch), subdirs(w.scratch)
+	return w.digests.digest(w.scratch), subdirs(w.scratch)
 }
 
 // setSelfLocked replaces directory j's entry with its fresh facts.

@@ -3,6 +3,7 @@ package agent
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"hash"
 	"iter"
 	"log/slog"
 	"slices"
@@ -37,13 +38,32 @@ func subdirs(entries []remote.Entry) int {
 // does not match, so that directory is listed again on the next start
 // and the pass sees (and, once stale, removes) the temporary.
 func listingDigest(entries []remote.Entry) [16]byte {
-	idx := make([]int, 0, len(entries))
+	var d digester
+	return d.digest(entries)
+}
+
+// digester computes listingDigest re-using its memory from one call to
+// the next: a walk that checks 5,000 rebuilt listings makes 2 MB less
+// garbage with one. It is not safe for concurrent use.
+type digester struct {
+	idx []int
+	buf []byte
+	h   hash.Hash
+	sum []byte
+}
+
+func (dg *digester) digest(entries []remote.Entry) [16]byte {
+	idx := dg.idx[:0]
 	for i := range entries {
 		idx = append(idx, i)
 	}
 	slices.SortFunc(idx, func(a, b int) int { return strings.Compare(entries[a].Name, entries[b].Name) })
-	h := sha256.New()
-	var buf []byte
+	if dg.h == nil {
+		dg.h = sha256.New()
+	}
+	h := dg.h
+	h.Reset()
+	buf := dg.buf
 	for _, i := range idx {
 		e := entries[i]
 		buf = binary.AppendUvarint(buf[:0], uint64(len(e.Name)))
@@ -59,8 +79,10 @@ func listingDigest(entries []remote.Entry) [16]byte {
 		}
 		h.Write(buf)
 	}
+	dg.idx, dg.buf = idx, buf
+	dg.sum = h.Sum(dg.sum[:0])
 	var d [16]byte
-	copy(d[:], h.Sum(nil))
+	copy(d[:], dg.sum)
 	return d
 }
 
@@ -158,19 +180,26 @@ func (c *walkCache) save() {
 		return
 	}
 	c.mu.Lock()
-	recs := make(map[string]syncstate.WalkRecord, len(c.dirs))
+	record := func(rel string, d *dirListing) syncstate.WalkRecord {
+		return syncstate.WalkRecord{Dir: rel, Modify: d.modify, FirstSeen: d.firstSeen, ListedAt: d.listedAt, Digest: d.digest}
+	}
 	same := len(c.dirs) == len(c.saved)
 	for rel, d := range c.dirs {
-		r := syncstate.WalkRecord{Dir: rel, Modify: d.modify, FirstSeen: d.firstSeen, ListedAt: d.listedAt, Digest: d.digest}
-		recs[rel] = r
-		if o, ok := c.saved[rel]; !ok || !sameWalk(o, r) {
-			same = false
+		if !same {
+			break
 		}
+		o, ok := c.saved[rel]
+		same = ok && sameWalk(o, record(rel, d))
 	}
-	c.mu.Unlock()
-	if same {
+	if same { // the usual case: no second map of every directory
+		c.mu.Unlock()
 		return
 	}
+	recs := make(map[string]syncstate.WalkRecord, len(c.dirs))
+	for rel, d := range c.dirs {
+		recs[rel] = record(rel, d)
+	}
+	c.mu.Unlock()
 	if err := c.db.SetWalks(c.folder, recs); err != nil {
 		c.logger().Warn("remember remote listings", "err", err)
 		return

@@ -150,3 +150,24 @@ func TestWalkCacheUnsettledNotTrustedAfterRestart(t *testing.T) {
 		t.Fatalf("unsettled listings re-used after restart: %d", c.reused)
 	}
 }
+
+// TestDigesterReuse: a digester re-used across listings of different
+// lengths gives each the digest of a fresh one.
+func TestDigesterReuse(t *testing.T) {
+	at := time.Date(2024, 1, 2, 3, 4, 5, 6, time.UTC)
+	listings := [][]remote.Entry{
+		{{Name: "b", Size: 2, ModTime: at, ID: "i2"}, {Name: "a", Dir: true}, {Name: "c", Size: 3}},
+		{{Name: "x", Size: 1, ModTime: at}},
+		nil,
+		{{Name: "a", Dir: true}, {Name: "b", Size: 2, ModTime: at, ID: "i2"}},
+	}
+	var d digester
+	for i, l := range listings {
+		if got, want := d.digest(l), listingDigest(l); got != want {
+			t.Errorf("listing %d: re-used digester gave %x, a fresh one %x", i, got, want)
+		}
+	}
+	if listingDigest(listings[0]) == listingDigest(listings[3]) {
+		t.Error("listings that differ by one file have the same digest")
+	}
+}

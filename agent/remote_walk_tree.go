@@ -76,6 +76,7 @@ func (c *walkCache) treeWalk(ctx context.Context, p *remote.Pool, root string, r
 	// Every directory kept is listed, empty ones too.
 	children := indexChildren(maps.Keys(out), maps.Keys(extras))
 	var scratch []remote.Entry
+	var digests digester
 	listing := func(rel string) [16]byte {
 		scratch = scratch[:0]
 		for _, k := range children.of(rel) {
@@ -85,7 +86,7 @@ func (c *walkCache) treeWalk(ctx context.Context, p *remote.Pool, root string, r
 				scratch = append(scratch, extras[k])
 			}
 		}
-		return listingDigest(scratch)
+		return digests.digest(scratch)
 	}
 	c.mu.Lock()
 	old := c.dirs
