@@ -223,15 +223,18 @@ func (c *walkCache) logger() *slog.Logger {
 
 // compact returns e, and rel (its path), with strings that do not hold on
 // to the listing's text: a parsed entry's name and facts are slices of its
-// whole MLSD line, which a 100,000-entry tree would otherwise keep alive.
-// A path the synced state holds takes base's copy, so the two maps share
-// it, and so does a unique ID equal to the synced one; the name becomes
-// the tail of rel. The perm fact is dropped: package remote reads it, the
-// agent never does.
+// whole MLSD line, which a 100,000-entry tree would otherwise keep alive
+// (or, from remote.Pool.Tree, views of a buffer it re-uses). A path the
+// synced state holds takes base's copy, so the two maps share it, and so
+// does a unique ID equal to the synced one; the name becomes the tail of
+// rel. The perm fact is dropped: package remote reads it, the agent never
+// does.
 func compact(e remote.Entry, rel string, base map[string]syncstate.Entry) (string, remote.Entry) {
 	b, ok := base[rel]
 	if ok {
 		rel = b.Path
+	} else {
+		rel = strings.Clone(rel)
 	}
 	if ok && e.ID == b.RemoteID {
 		e.ID = b.RemoteID

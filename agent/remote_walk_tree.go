@@ -42,19 +42,14 @@ func (c *walkCache) treeWalk(ctx context.Context, p *remote.Pool, root string, r
 	start := c.now()
 	out := prev
 	if out == nil {
-		out = make(map[string]remoteFacts, c.size)
+		// A fresh agent's first walk: the synced state tells the size.
+		out = make(map[string]remoteFacts, max(c.size, len(base)))
 	}
 	clear(out)
 	extras := make(map[string]remote.Entry)
 	temps := make(map[string]remote.Entry)
 	err := p.Tree(ctx, root, func(rel string, e remote.Entry) bool {
-		if b, ok := base[rel]; ok {
-			rel = b.Path // shared with the synced state; Tree's copy goes
-			e.Name = tailOf(rel, e.Name)
-			if e.ID == b.RemoteID {
-				e.ID = b.RemoteID
-			}
-		}
+		rel, e = compact(e, rel, base) // Tree's strings are views of the listing
 		if remote.IsTemp(e.Name) {
 			extras[rel] = e
 			if !e.Dir {

@@ -45,7 +45,7 @@ func parseMLSx(line string) (Entry, bool) {
 	}
 	e := Entry{Name: name}
 	kind := ""
-	for _, f := range strings.Split(facts, ";") {
+	for f := range strings.SplitSeq(facts, ";") {
 		k, v, ok := strings.Cut(f, "=")
 		if !ok {
 			continue

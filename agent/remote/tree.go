@@ -8,6 +8,7 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // ErrTreeIncomplete reports a SITE TREE the server could not finish: a
@@ -26,8 +27,11 @@ func (p *Pool) CanTree(ctx context.Context) (bool, error) {
 // Tree lists every entry below the directory root with one SITE TREE, over
 // one connection of the pool and one data connection, and calls fn for
 // each, parents before their contents. rel is the entry's slash path
-// relative to root and e.Name its last element (a substring of rel); every
-// string is the entry's own, not a view of the listing's text. fn returns
+// relative to root and e.Name its last element (a substring of rel). rel,
+// e.Name and e.ID are views of the listing's text, valid only until fn
+// returns: fn copies what it keeps (copying every line would make 10 MB
+// of garbage for a tree of 100,000 entries, and a caller may hold equal
+// strings already). e.Perm is one shared copy per distinct value. fn returns
 // whether to keep the entry: the contents of a directory it does not keep
 // are left out. Entries with a path element that is not a valid name
 // (empty, ".", "..") are left out with their contents, as List leaves them
@@ -72,23 +76,20 @@ func (p *Pool) tree(ctl *ctrlSession, root string, fn func(string, Entry) bool) 
 	sc := bufio.NewScanner(bufio.NewReaderSize(dc, 64<<10))
 	sc.Buffer(make([]byte, 0, 4096), 64<<10)
 	for sc.Scan() {
-		e, ok := parseMLSx(sc.Text())
+		// The line is read in place: it and the views of it (rel, the
+		// name and the ID) are valid until the next Scan.
+		line := sc.Bytes()
+		e, ok := parseMLSx(unsafe.String(unsafe.SliceData(line), len(line)))
 		if !ok || !validTreePath(e.Name) {
 			continue
 		}
-		parent := ""
-		if i := strings.LastIndexByte(e.Name, '/'); i >= 0 {
-			parent = e.Name[:i]
-			if !kept[parent] {
+		rel := e.Name
+		if i := strings.LastIndexByte(rel, '/'); i >= 0 {
+			if !kept[rel[:i]] {
 				continue
 			}
+			e.Name = rel[i+1:]
 		}
-		rel := strings.Clone(e.Name)
-		e.Name = rel
-		if parent != "" {
-			e.Name = rel[len(parent)+1:]
-		}
-		e.ID = strings.Clone(e.ID)
 		if e.Perm != "" {
 			pm, ok := perms[e.Perm]
 			if !ok {
@@ -101,7 +102,7 @@ func (p *Pool) tree(ctl *ctrlSession, root string, fn func(string, Entry) bool) 
 			p.noRename.Store(true)
 		}
 		if fn(rel, e) && e.Dir {
-			kept[rel] = true
+			kept[strings.Clone(rel)] = true
 		}
 	}
 	readErr := sc.Err()
@@ -146,6 +147,9 @@ func (p *Pool) treeWalkEach(ctx context.Context, root string, skip func(string, 
 		if IsTemp(e.Name) && !keepTemps {
 			return false
 		}
+		rel = strings.Clone(rel) // skip and add may keep them
+		e.Name = rel[len(rel)-len(e.Name):]
+		e.ID = strings.Clone(e.ID)
 		if skip != nil && skip(rel, e) {
 			return false
 		}
