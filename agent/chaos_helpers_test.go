@@ -18,10 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncagent/syncagent/internal/config"
-	"github.com/syncagent/syncagent/server"
 	"github.com/syncagent/syncagent/syncstate"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // Helpers of the reliability suite (chaos_test.go, crashpoint_test.go):
@@ -37,20 +34,7 @@ func syncagentBinary(t testing.TB) string {
 // "nothing is lost" can look for overwritten content in the version store.
 func startVersionedServer(t testing.TB) *e2eServer {
 	t.Helper()
-	h, err := bcrypt.GenerateFromPassword([]byte(e2ePassword), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := server.DefaultConfig()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Root = t.TempDir()
-	cfg.PassivePorts = ""
-	cfg.Versions = server.VersionsConfig{Keep: 100000, MaxAge: config.Duration(1000 * time.Hour)}
-	cfg.Users = []server.UserConfig{{Name: "agent", PasswordHash: string(h), Home: "agent"}}
-	s := &e2eServer{root: cfg.Root, Home: filepath.Join(cfg.Root, "agent"), t: t}
-	s.start(cfg, "127.0.0.1:0")
-	t.Cleanup(s.stop)
-	return s
+	return startServerKeeping(t, 100000)
 }
 
 // agentProc is syncagent run as a child process.

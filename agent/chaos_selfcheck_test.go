@@ -11,7 +11,6 @@ import (
 	"github.com/jlaffaye/ftp"
 	"github.com/syncagent/syncagent/internal/config"
 	"github.com/syncagent/syncagent/server"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // TestChaosCheckerCatchesLoss proves that the chaos invariants can fail: a
@@ -80,20 +79,9 @@ func TestChaosCheckerCatchesLoss(t *testing.T) {
 // (0: none).
 func startServerKeeping(t testing.TB, keep int) *e2eServer {
 	t.Helper()
-	h, err := bcrypt.GenerateFromPassword([]byte(e2ePassword), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := server.DefaultConfig()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Root = t.TempDir()
-	cfg.PassivePorts = ""
-	cfg.Versions = server.VersionsConfig{Keep: keep, MaxAge: config.Duration(1000 * time.Hour)}
-	cfg.Users = []server.UserConfig{{Name: "agent", PasswordHash: string(h), Home: "agent"}}
-	s := &e2eServer{root: cfg.Root, Home: filepath.Join(cfg.Root, "agent"), t: t}
-	s.start(cfg, "127.0.0.1:0")
-	t.Cleanup(s.stop)
-	return s
+	return startE2EServer(t, func(cfg *server.Config) {
+		cfg.Versions = server.VersionsConfig{Keep: keep, MaxAge: config.Duration(1000 * time.Hour)}
+	})
 }
 
 // storeRemote writes b to p on the server as a plain FTP client would.

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"io/fs"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,8 +14,8 @@ import (
 	"time"
 
 	"github.com/syncagent/syncagent/internal/config"
+	"github.com/syncagent/syncagent/internal/testserver"
 	"github.com/syncagent/syncagent/server"
-	"golang.org/x/crypto/bcrypt"
 )
 
 const e2ePassword = "agent-test-pass"
@@ -25,62 +24,44 @@ const e2ePassword = "agent-test-pass"
 type e2eServer struct {
 	Addr string
 	Home string // the user's home on disk
-	srv  *server.Server
-	ln   net.Listener
 	root string
 	cfg  server.Config
+	run  *testserver.Running
 	t    testing.TB
 }
 
-func startE2EServer(t testing.TB) *e2eServer {
+// startE2EServer starts the server after each tweak has adjusted its
+// config (versions, the user's rights).
+func startE2EServer(t testing.TB, tweak ...func(*server.Config)) *e2eServer {
 	t.Helper()
-	h, err := bcrypt.GenerateFromPassword([]byte(e2ePassword), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := server.DefaultConfig()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Root = t.TempDir()
 	cfg.PassivePorts = ""
-	cfg.Users = []server.UserConfig{{Name: "agent", PasswordHash: string(h), Home: "agent"}}
-	s := &e2eServer{root: cfg.Root, Home: filepath.Join(cfg.Root, "agent"), t: t}
-	s.start(cfg, "127.0.0.1:0")
-	t.Cleanup(s.stop)
+	cfg.Users = []server.UserConfig{{Name: "agent", PasswordHash: testserver.Hash(e2ePassword), Home: "agent"}}
+	for _, f := range tweak {
+		f(&cfg)
+	}
+	s := &e2eServer{root: cfg.Root, Home: filepath.Join(cfg.Root, "agent"), cfg: cfg, t: t}
+	s.run = testserver.Start(t, s.newServer(), testserver.Options{})
+	s.Addr = s.run.Addr
 	return s
 }
 
-func (s *e2eServer) start(cfg server.Config, addr string) {
+func (s *e2eServer) newServer() *server.Server {
 	s.t.Helper()
-	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(testWriter{s.t}, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	srv, err := server.New(s.cfg, testserver.Logger(s.t, slog.LevelWarn))
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	var ln net.Listener
-	for range 50 { // the old port may linger briefly after a restart
-		if ln, err = net.Listen("tcp", addr); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	s.srv, s.ln, s.Addr, s.cfg = srv, ln, ln.Addr().String(), cfg
-	go srv.Serve(ln)
+	return srv
 }
 
-func (s *e2eServer) stop() {
-	if s.srv != nil {
-		s.srv.Close()
-		s.srv = nil
-	}
-}
+// stop closes the server at once, as a crash would.
+func (s *e2eServer) stop() { s.run.Stop() }
 
 // restart (re)starts the server on the same address.
-func (s *e2eServer) restart() {
-	s.stop()
-	s.start(s.cfg, s.Addr)
-}
+func (s *e2eServer) restart() { s.run.Restart(s.newServer()) }
 
 type testWriter struct{ t testing.TB }
 

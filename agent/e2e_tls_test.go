@@ -1,15 +1,15 @@
 package agent
 
 import (
-	"github.com/syncagent/syncagent/internal/testpki"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/syncagent/syncagent/internal/config"
+	"github.com/syncagent/syncagent/internal/testpki"
+	"github.com/syncagent/syncagent/internal/testserver"
 	"github.com/syncagent/syncagent/server"
 )
 
@@ -31,22 +31,12 @@ func startTLSServer(t testing.TB, pki e2ePKI) (explicit, implicit, home string) 
 	cfg.TLS.Require = true
 	cfg.TLS.RequireSessionReuse = true
 	cfg.Users = []server.UserConfig{{Name: "certuser", Home: "certuser", CertCN: "e2e-agent"}}
-	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	srv, err := server.New(cfg, testserver.Logger(t, slog.LevelWarn))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	iln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	go srv.ServeImplicitTLS(iln)
-	t.Cleanup(func() { srv.Close() })
-	return ln.Addr().String(), iln.Addr().String(), filepath.Join(cfg.Root, "certuser")
+	r := testserver.Start(t, srv, testserver.Options{ImplicitTLS: true})
+	return r.Addr, r.ImplicitAddr, filepath.Join(cfg.Root, "certuser")
 }
 
 func TestE2EPushOverTLSWithCertificateLogin(t *testing.T) {

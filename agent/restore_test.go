@@ -13,27 +13,16 @@ import (
 
 	"github.com/syncagent/syncagent/agent/remote"
 	"github.com/syncagent/syncagent/server"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // startVersionServer starts a real syncserver keeping keep versions per
 // file, with the user "agent" (append-only if appendOnly).
 func startVersionServer(t testing.TB, keep int, appendOnly bool) *e2eServer {
 	t.Helper()
-	h, err := bcrypt.GenerateFromPassword([]byte(e2ePassword), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := server.DefaultConfig()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Root = t.TempDir()
-	cfg.PassivePorts = ""
-	cfg.Versions.Keep = keep
-	cfg.Users = []server.UserConfig{{Name: "agent", PasswordHash: string(h), Home: "agent", AppendOnly: appendOnly}}
-	s := &e2eServer{root: cfg.Root, Home: filepath.Join(cfg.Root, "agent"), t: t}
-	s.start(cfg, "127.0.0.1:0")
-	t.Cleanup(s.stop)
-	return s
+	return startE2EServer(t, func(cfg *server.Config) {
+		cfg.Versions.Keep = keep
+		cfg.Users[0].AppendOnly = appendOnly
+	})
 }
 
 // rsPool opens a connection pool to s as "agent".

@@ -1,31 +1,23 @@
 package server
 
 import (
-	"context"
 	"crypto/x509"
 	"errors"
-	"github.com/syncagent/syncagent/internal/testpki"
 	"log/slog"
-	"net"
 	"net/textproto"
 	"testing"
 	"time"
 
 	"github.com/jlaffaye/ftp"
 	"github.com/syncagent/syncagent/internal/config"
-	"golang.org/x/crypto/bcrypt"
+	"github.com/syncagent/syncagent/internal/testpki"
+	"github.com/syncagent/syncagent/internal/testserver"
 )
 
 // testPassword is the password of every test user.
 const testPassword = "s3cret-pass"
 
-var userHash = func() string {
-	h, err := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
-	if err != nil {
-		panic(err)
-	}
-	return string(h)
-}()
+var userHash = testserver.Hash(testPassword)
 
 // testServer is a real server on 127.0.0.1:0 with a temporary storage root.
 type testServer struct {
@@ -61,7 +53,7 @@ func testConfig(t testing.TB) Config {
 // and stops it when the test ends.
 func startServer(t testing.TB, cfg Config, tweak ...func(*Server)) *testServer {
 	t.Helper()
-	srv, err := New(cfg, slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	srv, err := New(cfg, testserver.Logger(t, slog.LevelWarn))
 	if err != nil {
 		t.Fatalf("new server: %v", err)
 	}
@@ -70,36 +62,8 @@ func startServer(t testing.TB, cfg Config, tweak ...func(*Server)) *testServer {
 	for _, f := range tweak {
 		f(srv)
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := &testServer{Server: srv, Addr: ln.Addr().String(), Root: cfg.Root}
-	done := make(chan struct{})
-	go func() { srv.Serve(ln); close(done) }()
-	if srv.TLSConfig != nil {
-		iln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts.ImplicitAddr = iln.Addr().String()
-		go srv.ServeImplicitTLS(iln)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		<-done
-	})
-	return ts
-}
-
-// testLogWriter sends server logs to the test log.
-type testLogWriter struct{ t testing.TB }
-
-func (w testLogWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(p))
-	return len(p), nil
+	r := testserver.Start(t, srv, testserver.Options{ImplicitTLS: srv.TLSConfig != nil})
+	return &testServer{Server: srv, Addr: r.Addr, ImplicitAddr: r.ImplicitAddr, Root: cfg.Root}
 }
 
 // dial logs in with jlaffaye/ftp.

@@ -3,28 +3,21 @@ package remote
 import (
 	"context"
 	"crypto/rand"
-	"github.com/syncagent/syncagent/internal/testpki"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/syncagent/syncagent/internal/config"
+	"github.com/syncagent/syncagent/internal/testpki"
+	"github.com/syncagent/syncagent/internal/testserver"
 	"github.com/syncagent/syncagent/server"
-	"golang.org/x/crypto/bcrypt"
 )
 
 const testPassword = "s3cret-pass"
 
-var testHash = func() string {
-	h, err := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
-	if err != nil {
-		panic(err)
-	}
-	return string(h)
-}()
+var testHash = testserver.Hash(testPassword)
 
 // testServer is a real syncserver on 127.0.0.1:0.
 type testServer struct {
@@ -51,45 +44,19 @@ func serverConfig(t testing.TB) server.Config {
 
 func startServer(t testing.TB, cfg server.Config) *testServer {
 	t.Helper()
-	logger := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelError}))
-	srv, err := server.New(cfg, logger)
+	srv, err := server.New(cfg, testserver.Logger(t, slog.LevelError))
 	if err != nil {
 		t.Fatalf("new server: %v", err)
 	}
 	srv.LoginFailDelay = 10 * time.Millisecond
 	srv.DataTimeout = 10 * time.Second
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := &testServer{Addr: ln.Addr().String(), Root: cfg.Root}
+	ts := &testServer{Root: cfg.Root}
 	if err := os.MkdirAll(ts.Home(), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() { srv.Serve(ln); close(done) }()
-	if srv.TLSConfig != nil {
-		iln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts.ImplicitAddr = iln.Addr().String()
-		go srv.ServeImplicitTLS(iln)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		<-done
-	})
+	r := testserver.Start(t, srv, testserver.Options{ImplicitTLS: srv.TLSConfig != nil})
+	ts.Addr, ts.ImplicitAddr = r.Addr, r.ImplicitAddr
 	return ts
-}
-
-type testLogWriter struct{ t testing.TB }
-
-func (w testLogWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(p))
-	return len(p), nil
 }
 
 // newPool makes a pool for alice at addr; tweak adjusts the config.
@@ -99,7 +66,7 @@ func newPool(t testing.TB, addr string, tweak ...func(*Config)) *Pool {
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	p, err := NewPool(cfg, slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	p, err := NewPool(cfg, testserver.Logger(t, slog.LevelWarn))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/syncagent/syncagent/internal/testbin"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,8 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncagent/syncagent/internal/testserver"
 	"github.com/syncagent/syncagent/server"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // Process tests of `syncagent sync`: the built binary, a real config file
@@ -34,31 +33,31 @@ const syncTestPassword = "sync-test-pass"
 // startSyncServer runs a syncserver on 127.0.0.1:0 with the user "agent"
 // and returns its address and the user's home on disk.
 func startSyncServer(t testing.TB) (addr, home string) {
+	return startSyncServerFor(t, "agent", syncTestPassword)
+}
+
+// startSyncServerFor runs a syncserver on 127.0.0.1:0 with one user, after
+// each tweak has adjusted its config, and returns its address and the
+// user's home on disk.
+func startSyncServerFor(t testing.TB, user, password string, tweak ...func(*server.Config)) (addr, home string) {
 	t.Helper()
-	h, err := bcrypt.GenerateFromPassword([]byte(syncTestPassword), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := server.DefaultConfig()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Root = t.TempDir()
 	cfg.PassivePorts = ""
-	cfg.Users = []server.UserConfig{{Name: "agent", PasswordHash: string(h), Home: "agent"}}
+	cfg.Users = []server.UserConfig{{Name: user, PasswordHash: testserver.Hash(password), Home: user}}
+	for _, f := range tweak {
+		f(&cfg)
+	}
 	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	home = filepath.Join(cfg.Root, "agent")
+	home = filepath.Join(cfg.Root, user)
 	if err := os.MkdirAll(home, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return ln.Addr().String(), home
+	return testserver.Start(t, srv, testserver.Options{}).Addr, home
 }
 
 // syncFolder is one folders: entry of a test config, pushed to /NAME.

@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +12,6 @@ import (
 
 	"github.com/jlaffaye/ftp"
 	"github.com/syncagent/syncagent/server"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // versionsEnv is a real syncserver on 127.0.0.1 with the user "alice",
@@ -30,29 +26,9 @@ type versionsEnv struct {
 
 func startVersionsEnv(t *testing.T) *versionsEnv {
 	t.Helper()
-	h, err := bcrypt.GenerateFromPassword([]byte("secret"), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	scfg := server.DefaultConfig()
-	scfg.Listen = "127.0.0.1:0"
-	scfg.Root = t.TempDir()
-	scfg.PassivePorts = ""
-	scfg.Versions.Keep = 10
-	scfg.Users = []server.UserConfig{{Name: "alice", PasswordHash: string(h), Home: "alice"}}
-	srv, err := server.New(scfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-
+	addr, home := startSyncServerFor(t, "alice", "secret", func(cfg *server.Config) { cfg.Versions.Keep = 10 })
 	dir := t.TempDir()
-	e := &versionsEnv{config: filepath.Join(dir, "agent.yaml"), local: filepath.Join(dir, "Documents"), home: filepath.Join(scfg.Root, "alice")}
+	e := &versionsEnv{config: filepath.Join(dir, "agent.yaml"), local: filepath.Join(dir, "Documents"), home: home}
 	yaml := fmt.Sprintf(`state: %q
 status_listen: ""
 servers:
@@ -66,11 +42,11 @@ folders:
     server: backup
     remote: /docs
     mode: push
-`, filepath.Join(dir, "state.db"), ln.Addr().String(), e.local)
+`, filepath.Join(dir, "state.db"), addr, e.local)
 	if err := os.WriteFile(e.config, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := ftp.Dial(ln.Addr().String(), ftp.DialWithTimeout(10*time.Second))
+	c, err := ftp.Dial(addr, ftp.DialWithTimeout(10*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
