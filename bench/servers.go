@@ -12,9 +12,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
+	"github.com/syncagent/syncagent/internal/vsftpd"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -227,80 +227,38 @@ log:
 // errNoPeer marks a peer server that is not installed or cannot run here.
 var errNoPeer = errors.New("peer unavailable")
 
-// systemUser makes sure the local user benchUser exists with benchPass and
-// an empty home, and returns the home.
-func systemUser() (string, error) {
-	if os.Geteuid() != 0 {
-		return "", fmt.Errorf("%w: needs root to create the local user %s", errNoPeer, benchUser)
-	}
-	if exec.Command("id", benchUser).Run() != nil {
-		if out, err := exec.Command("useradd", "-m", "-s", "/bin/bash", benchUser).CombinedOutput(); err != nil {
-			return "", fmt.Errorf("%w: useradd: %v: %s", errNoPeer, err, out)
-		}
-	}
-	chpw := exec.Command("chpasswd")
-	chpw.Stdin = strings.NewReader(benchUser + ":" + benchPass + "\n")
-	if out, err := chpw.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("%w: chpasswd: %v: %s", errNoPeer, err, out)
-	}
-	out, err := exec.Command("getent", "passwd", benchUser).Output()
+// systemPeer prepares a peer server that logs benchUser in as a local
+// system user: it makes sure the user exists with benchPass, picks a free
+// port and returns the target to start there.
+func systemPeer(name string) (*target, int, error) {
+	home, err := vsftpd.AddUser(benchUser, benchPass, "")
 	if err != nil {
-		return "", fmt.Errorf("%w: getent: %v", errNoPeer, err)
+		return nil, 0, fmt.Errorf("%w: %v", errNoPeer, err)
 	}
-	f := strings.Split(strings.TrimSpace(string(out)), ":")
-	if len(f) < 6 {
-		return "", fmt.Errorf("%w: odd passwd entry %q", errNoPeer, out)
+	port, err := freePort()
+	if err != nil {
+		return nil, 0, err
 	}
-	return f[5], nil
+	return &target{name: name, addr: fmt.Sprintf("127.0.0.1:%d", port), user: benchUser, pass: benchPass, home: home}, port, nil
 }
 
 // startVsftpd runs vsftpd in the foreground on 127.0.0.1 with the user
 // chrooted in its home, no connection limits, and logging off.
 func startVsftpd(ctx context.Context, work string) (*target, error) {
-	bin, err := exec.LookPath("vsftpd")
+	bin, err := vsftpd.Binary()
 	if err != nil {
-		if _, e := os.Stat("/usr/sbin/vsftpd"); e != nil {
-			return nil, fmt.Errorf("%w: vsftpd is not installed", errNoPeer)
-		}
-		bin = "/usr/sbin/vsftpd"
+		return nil, fmt.Errorf("%w: %v", errNoPeer, err)
 	}
-	home, err := systemUser()
+	t, port, err := systemPeer("vsftpd")
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	os.MkdirAll("/var/run/vsftpd/empty", 0o755)
 	pasv := 40000 + port%10000
-	conf := fmt.Sprintf(`listen=YES
-listen_ipv6=NO
-listen_address=127.0.0.1
-listen_port=%d
-background=NO
-anonymous_enable=NO
-local_enable=YES
-write_enable=YES
-local_umask=022
-chroot_local_user=YES
-allow_writeable_chroot=YES
-pasv_enable=YES
-pasv_min_port=%d
-pasv_max_port=%d
-seccomp_sandbox=NO
-pam_service_name=vsftpd
-secure_chroot_dir=/var/run/vsftpd/empty
-xferlog_enable=NO
-dirmessage_enable=NO
-max_clients=0
-max_per_ip=0
-`, port, pasv, pasv+999)
 	path := filepath.Join(work, "vsftpd.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+	conf := vsftpd.Config{Port: port, PassiveMin: pasv, PassiveMax: pasv + 999, Chroot: true}
+	if err := conf.WriteFile(path); err != nil {
 		return nil, err
 	}
-	t := &target{name: "vsftpd", addr: fmt.Sprintf("127.0.0.1:%d", port), user: benchUser, pass: benchPass, home: home}
 	if err := startTarget(ctx, t, bin, path); err != nil {
 		return nil, fmt.Errorf("%w: %v", errNoPeer, err)
 	}
@@ -317,16 +275,11 @@ func startPureFTPd(ctx context.Context, work string) (*target, error) {
 		}
 		bin = "/usr/sbin/pure-ftpd"
 	}
-	home, err := systemUser()
-	if err != nil {
-		return nil, err
-	}
-	port, err := freePort()
+	t, port, err := systemPeer("pure-ftpd")
 	if err != nil {
 		return nil, err
 	}
 	pasv := 30000 + port%8000
-	t := &target{name: "pure-ftpd", addr: fmt.Sprintf("127.0.0.1:%d", port), user: benchUser, pass: benchPass, home: home}
 	err = startTarget(ctx, t, bin, "-S", fmt.Sprintf("127.0.0.1,%d", port), "-l", "unix", "-A", "-E",
 		"-c", "1000", "-C", "1000", "-p", fmt.Sprintf("%d:%d", pasv, pasv+999), "-H", "-4")
 	if err != nil {

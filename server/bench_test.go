@@ -2,20 +2,20 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
-	"fmt"
 	"io"
+	mathrand "math/rand/v2"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jlaffaye/ftp"
+	"github.com/syncagent/syncagent/internal/vsftpd"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -204,93 +204,30 @@ func BenchmarkIdleSessions(b *testing.B) {
 // root (vsftpd, and a throwaway local user ftpbench) and vsftpd installed.
 const vsftpdPassword = "ftpbench-Pass-1"
 
+// startVsftpd starts vsftpd with no connection limits and the user
+// ftpbench, unconfined in their home, or skips the benchmark.
 func startVsftpd(b *testing.B) string {
 	b.Helper()
-	bin, err := exec.LookPath("vsftpd")
+	bin, err := vsftpd.Binary()
 	if err != nil {
-		bin = "/usr/sbin/vsftpd"
+		b.Skip(err)
 	}
-	if _, err := os.Stat(bin); err != nil {
-		b.Skip("vsftpd is not installed")
-	}
-	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
-		b.Skip("the vsftpd comparison needs root on Linux")
-	}
-	if exec.Command("id", "ftpbench").Run() != nil {
-		if out, err := exec.Command("useradd", "-m", "-s", "/bin/bash", "ftpbench").CombinedOutput(); err != nil {
-			b.Skipf("useradd ftpbench: %v: %s", err, out)
-		}
-	}
-	chpw := exec.Command("chpasswd")
-	chpw.Stdin = strings.NewReader("ftpbench:" + vsftpdPassword + "\n")
-	if out, err := chpw.CombinedOutput(); err != nil {
-		b.Skipf("chpasswd: %v: %s", err, out)
-	}
-	home := "/home/ftpbench"
-	if out, err := exec.Command("getent", "passwd", "ftpbench").Output(); err == nil {
-		if f := strings.Split(strings.TrimSpace(string(out)), ":"); len(f) >= 6 {
-			home = f[5]
-		}
-	}
-	os.MkdirAll("/var/run/vsftpd/empty", 0o755)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	home, err := vsftpd.AddUser("ftpbench", vsftpdPassword, "")
 	if err != nil {
-		b.Fatal(err)
+		b.Skip(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	pasv := 42000 + port%20000
-	conf := fmt.Sprintf(`listen=YES
-listen_ipv6=NO
-listen_address=127.0.0.1
-listen_port=%d
-background=NO
-anonymous_enable=NO
-local_enable=YES
-write_enable=YES
-local_umask=022
-pasv_enable=YES
-pasv_min_port=%d
-pasv_max_port=%d
-seccomp_sandbox=NO
-pam_service_name=vsftpd
-secure_chroot_dir=/var/run/vsftpd/empty
-xferlog_enable=NO
-dirmessage_enable=NO
-max_clients=0
-max_per_ip=0
-`, port, pasv, pasv+50)
-	confPath := filepath.Join(b.TempDir(), "vsftpd.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command(bin, confPath)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		b.Skipf("start vsftpd: %v", err)
+	pasv := 42000 + mathrand.IntN(20000) // apart from other vsftpds' ranges
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	srv, err := vsftpd.Start(ctx, bin, b.TempDir(), vsftpd.Config{PassiveMin: pasv, PassiveMax: pasv + 50})
+	if err != nil {
+		b.Skip(err)
 	}
 	b.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		srv.Stop()
 		os.Remove(filepath.Join(home, "bench.bin"))
 	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	for range 100 {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.SetDeadline(time.Now().Add(5 * time.Second))
-			g := make([]byte, 3)
-			_, err = io.ReadFull(c, g)
-			c.Close()
-			if err == nil && string(g) == "220" {
-				return addr
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	b.Skipf("vsftpd did not start: %s", stderr.String())
-	return ""
+	return srv.Addr
 }
 
 func BenchmarkVsftpdSTOR(b *testing.B) {
