@@ -219,7 +219,7 @@ func startVsftpd(b *testing.B) string {
 	pasv := 42000 + mathrand.IntN(20000) // apart from other vsftpds' ranges
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	srv, err := vsftpd.Start(ctx, bin, b.TempDir(), vsftpd.Config{PassiveMin: pasv, PassiveMax: pasv + 50})
+	srv, err := vsftpd.Start(ctx, bin, b.TempDir(), vsftpd.Config{PassiveMin: pasv, PassiveMax: pasv + 999})
 	if err != nil {
 		b.Skip(err)
 	}
