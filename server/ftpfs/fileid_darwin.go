@@ -1,25 +1,7 @@
-//go:build darwin
-
 package ftpfs
 
-import (
-	"io/fs"
-	"syscall"
-)
+import "syscall"
 
-// identitySupported says whether fileIdentity works here.
-const identitySupported = true
-
-// fileIdentity returns the inode and content state of fi, a FileInfo from
-// a stat.
-func fileIdentity(fi fs.FileInfo) (fileKey, fileState, bool) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return fileKey{}, fileState{}, false
-	}
-	return fileKey{dev: uint64(st.Dev), ino: st.Ino}, fileState{
-		size:  st.Size,
-		mtime: syscall.TimespecToNsec(st.Mtimespec),
-		ctime: syscall.TimespecToNsec(st.Ctimespec),
-	}, true
-}
+// statTimes returns st's modification and status change times, which
+// Darwin calls Mtimespec and Ctimespec.
+func statTimes(st *syscall.Stat_t) (mtime, ctime syscall.Timespec) { return st.Mtimespec, st.Ctimespec }
