@@ -33,7 +33,11 @@ func scenarioScale(ctx context.Context, e *env) (section, error) {
 	}
 	local := mkdir(e.work, "scale")
 	state := mkdir(e.work, "state")
-	defer os.RemoveAll(local)
+	// Both trees of 100,000 files go to the trash, not away: deleting them
+	// would slow every create on this file system for minutes after (see
+	// discard), the next scenario's uploads included.
+	defer t.resetAside()
+	defer t.discard(local)
 	defer os.RemoveAll(state)
 	e.progress("scale: writing %d files", sz.scaleFiles)
 	if err := genTree(local, sz.scaleFiles, sz.scaleDirs, 256); err != nil {
