@@ -51,6 +51,12 @@ func machine(ctx context.Context) []string {
 			}
 		}
 	}
+	if _, err := os.Stat("/sys/module/page_reporting"); err == nil {
+		// Freed memory goes back to the host, and touching it again costs a
+		// fault there: writes into fresh page-cache pages can slow to a
+		// fraction of memory speed for a while after large frees.
+		mem += " (a virtual machine with free page reporting: memory freed is handed back to the host)"
+	}
 	kernel := "unknown"
 	if out, err := exec.CommandContext(ctx, "uname", "-sr").Output(); err == nil {
 		kernel = strings.TrimSpace(string(out))
