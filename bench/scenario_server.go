@@ -163,6 +163,7 @@ func (f *serverSamples) measure(ctx context.Context, e *env, t *target, upData, 
 	}
 	t.reset()
 	settle()
+	warmMemory(2 * e.sz.uploaders * int(e.sz.uploadSize))
 	if d, err := parallelUploads(ctx, t, e.sz.uploaders, upData); err != nil {
 		f.failed = append(f.failed, err.Error())
 	} else {
@@ -170,6 +171,7 @@ func (f *serverSamples) measure(ctx context.Context, e *env, t *target, upData, 
 	}
 	t.reset()
 	settle()
+	warmMemory(2 * len(streamData))
 	if s, r, err := stream(ctx, t, streamData); err != nil {
 		f.failed = append(f.failed, err.Error())
 	} else {
@@ -203,7 +205,9 @@ func scenarioServer(ctx context.Context, e *env) (section, error) {
 			"fsynced write rate, timed in the same runs (on 2 cores a single durable STOR falls well short of it: the "+
 			"network receive and the disk's writeback compete for the same CPUs, so the upload takes about as long as "+
 			"the unsynced one plus the flush). Runs go round the servers, and all dirty data is written out "+
-			"(sync) before every timed step, so no server pays for another's writeback.",
+			"(sync) before every timed step, so no server pays for another's writeback; before each upload step the "+
+			"harness also touches twice that step's data size of fresh memory and frees it, so that on a virtual "+
+			"machine that hands freed memory back to its host no server writes into pages the host must fault back in.",
 			sz.logins, sz.uploaders, sz.uploadSize/1_000_000, sz.streamSize>>20, sz.logins)}
 	upData := make([]byte, sz.uploadSize)
 	rand.Read(upData)
