@@ -175,7 +175,11 @@ func waitIdle(pid int, quiet, limit time.Duration) bool {
 // that each timed run starts on an idle disk instead of paying for the
 // writeback the one before left behind (in scenario 5 a server that
 // replies from the page cache leaves over 1 GB of it a run).
-func settle() { syscall.Sync() }
+// It also warms 1 GiB of memory (see warmMemory) for the run's writes.
+func settle() {
+	syscall.Sync()
+	warmMemory(1 << 30)
+}
 
 // warmMemory touches size bytes of fresh memory and gives it back, outside
 // any timing. On a virtual machine with free page reporting (see machine)

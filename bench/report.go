@@ -128,7 +128,8 @@ func writeReport(ctx context.Context, o options, e *env, secs []section) error {
 	fmt.Fprintf(&b, " of %d runs; a ratio is the peer's time over syncagent's (above 1: syncagent is faster).", o.Runs)
 	b.WriteString(" Between the runs of scenario 1 a server's files are moved aside, not deleted, and deleted when the harness ends: " +
 		"on ext4 without a journal, creating files soon after deleting thousands is slower for every tool " +
-		"(see `discard` in bench/servers.go). Every timed run starts after a `sync`, so none pays for the writeback of the one before.")
+		"(see `discard` in bench/servers.go). Every timed run starts after a `sync`, so none pays for the writeback of the one before, " +
+		"and after touching 1 GiB of fresh memory, so none writes into pages a virtual machine's host took back.")
 	if o.Smoke {
 		b.WriteString(" **Smoke mode: tiny sizes, the figures mean nothing.**")
 	}

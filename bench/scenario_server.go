@@ -171,7 +171,6 @@ func (f *serverSamples) measure(ctx context.Context, e *env, t *target, upData, 
 	}
 	t.reset()
 	settle()
-	warmMemory(2 * len(streamData))
 	if s, r, err := stream(ctx, t, streamData); err != nil {
 		f.failed = append(f.failed, err.Error())
 	} else {
@@ -205,8 +204,8 @@ func scenarioServer(ctx context.Context, e *env) (section, error) {
 			"fsynced write rate, timed in the same runs (on 2 cores a single durable STOR falls well short of it: the "+
 			"network receive and the disk's writeback compete for the same CPUs, so the upload takes about as long as "+
 			"the unsynced one plus the flush). Runs go round the servers, and all dirty data is written out "+
-			"(sync) before every timed step, so no server pays for another's writeback; before each upload step the "+
-			"harness also touches twice that step's data size of fresh memory and frees it, so that on a virtual "+
+			"(sync) before every timed step, so no server pays for another's writeback; before each step the "+
+			"harness also touches fresh memory (1 GiB, and twice the data for the parallel uploads) and frees it, so that on a virtual "+
 			"machine that hands freed memory back to its host no server writes into pages the host must fault back in.",
 			sz.logins, sz.uploaders, sz.uploadSize/1_000_000, sz.streamSize>>20, sz.logins)}
 	upData := make([]byte, sz.uploadSize)
