@@ -139,6 +139,7 @@ func run(ctx context.Context, o options) error {
 	e := &env{opts: o, sz: fullSizes, tools: findTools()}
 	if o.Smoke {
 		e.sz = smokeSizes
+		settleWarm = 0
 	}
 	if o.ScaleFiles > 0 {
 		e.sz.scaleFiles, e.sz.scaleDirs = o.ScaleFiles, max(1, o.ScaleFiles/20)

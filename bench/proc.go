@@ -175,11 +175,16 @@ func waitIdle(pid int, quiet, limit time.Duration) bool {
 // that each timed run starts on an idle disk instead of paying for the
 // writeback the one before left behind (in scenario 5 a server that
 // replies from the page cache leaves over 1 GB of it a run).
-// It also warms 1 GiB of memory (see warmMemory) for the run's writes.
+// It also warms settleWarm bytes of memory (see warmMemory) for the run's
+// writes.
 func settle() {
 	syscall.Sync()
-	warmMemory(1 << 30)
+	warmMemory(settleWarm)
 }
+
+// settleWarm is how much memory settle warms: 1 GiB, none in smoke mode
+// (set by run before any scenario starts).
+var settleWarm = 1 << 30
 
 // warmMemory touches size bytes of fresh memory and gives it back, outside
 // any timing. On a virtual machine with free page reporting (see machine)
@@ -188,6 +193,9 @@ func settle() {
 // cache at gigabytes a second then runs at the speed of those faults, not
 // its own. Touching the memory first hands every server backed pages.
 func warmMemory(size int) {
+	if size <= 0 {
+		return
+	}
 	b, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {
 		return // a smaller machine: nothing to warm
