@@ -177,9 +177,15 @@ func waitIdle(pid int, quiet, limit time.Duration) bool {
 // replies from the page cache leaves over 1 GB of it a run).
 // It also warms settleWarm bytes of memory (see warmMemory) for the run's
 // writes.
-func settle() {
+func settle() { settleFor(0) }
+
+// settleFor is settle before a run that writes about n bytes: it warms
+// n if that is more than settleWarm (and nothing in smoke mode).
+func settleFor(n int) {
 	syscall.Sync()
-	warmMemory(settleWarm)
+	if settleWarm > 0 {
+		warmMemory(max(settleWarm, n))
+	}
 }
 
 // settleWarm is how much memory settle warms: 1 GiB, none in smoke mode

@@ -162,8 +162,7 @@ func (f *serverSamples) measure(ctx context.Context, e *env, t *target, upData, 
 		quitAll(conns)
 	}
 	t.reset()
-	settle()
-	warmMemory(2 * e.sz.uploaders * int(e.sz.uploadSize))
+	settleFor(2 * e.sz.uploaders * int(e.sz.uploadSize))
 	if d, err := parallelUploads(ctx, t, e.sz.uploaders, upData); err != nil {
 		f.failed = append(f.failed, err.Error())
 	} else {
