@@ -119,6 +119,7 @@ type env struct {
 	peers     []*target // peer servers that started
 	notes     []string  // peers skipped, and why
 	disk      string    // the work directory's write rates (diskSpeed)
+	warm      int       // bytes of page cache warmed before each timed run (settle)
 }
 
 func (e *env) progress(format string, args ...any) {
@@ -136,10 +137,9 @@ func run(ctx context.Context, o options) error {
 			o.Runs = 1
 		}
 	}
-	e := &env{opts: o, sz: fullSizes, tools: findTools()}
+	e := &env{opts: o, sz: fullSizes, tools: findTools(), warm: 1 << 30}
 	if o.Smoke {
-		e.sz = smokeSizes
-		settleWarm = 0
+		e.sz, e.warm = smokeSizes, 0
 	}
 	if o.ScaleFiles > 0 {
 		e.sz.scaleFiles, e.sz.scaleDirs = o.ScaleFiles, max(1, o.ScaleFiles/20)

@@ -174,39 +174,51 @@ func waitIdle(pid int, quiet, limit time.Duration) bool {
 // settle writes every file system's dirty data out, outside any timing, so
 // that each timed run starts on an idle disk instead of paying for the
 // writeback the one before left behind (in scenario 5 a server that
-// replies from the page cache leaves over 1 GB of it a run).
-// It also warms settleWarm bytes of memory (see warmMemory) for the run's
-// writes.
-func settle() { settleFor(0) }
+// replies from the page cache leaves over 1 GB of it a run). Then it warms
+// e.warm bytes of the page cache (see warmPageCache) for the run's writes.
+func (e *env) settle() { e.settleFor(0) }
 
-// settleFor is settle before a run that writes about n bytes: it warms
-// n if that is more than settleWarm (and nothing in smoke mode).
-func settleFor(n int) {
+// settleFor is settle before a run that writes about n bytes: it warms n
+// if that is more than e.warm (and nothing when e.warm is 0, as in smoke
+// mode).
+func (e *env) settleFor(n int) {
 	syscall.Sync()
-	if settleWarm > 0 {
-		warmMemory(max(settleWarm, n))
+	if e.warm > 0 {
+		if err := warmPageCache(e.work, max(e.warm, n)); err != nil {
+			e.progress("warming the page cache: %v", err)
+		}
 	}
 }
 
-// settleWarm is how much memory settle warms: 1 GiB, none in smoke mode
-// (set by run before any scenario starts).
-var settleWarm = 1 << 30
-
-// warmMemory touches size bytes of fresh memory and gives it back, outside
-// any timing. On a virtual machine with free page reporting (see machine)
-// memory the guest freed may have gone back to the host, and the first
-// write to it again costs a fault there; a server that fills the page
-// cache at gigabytes a second then runs at the speed of those faults, not
-// its own. Touching the memory first hands every server backed pages.
-// dd's buffer of size bytes, read full of zeros, is the memory touched.
-func warmMemory(size int) {
-	if size <= 0 {
-		return
+// warmPageCache writes size bytes to a scratch file in dir, in 1 MiB
+// writes, and deletes it before any of it reaches the disk.
+//
+// On a virtual machine that hands memory back to its host (see machine),
+// page-cache memory freed by deleting a run's files comes back slow: the
+// next writes into it run at a few hundred MB/s, all of it system time in
+// the copy into the page cache, until each page has been touched once. A
+// server that deletes nothing between steps never sees it, but the
+// harness deletes every run's files, so without this each step would pay
+// for the one before it. On this machine, 100 × 10 MB uploads to one
+// syncserver alternating with and without this warming took 0.25-0.87 s
+// with it and 1.9-2.3 s without (vsftpd, which was not slowed, took
+// 0.6-0.8 s), and turning the VM's free-page bitmap off changed nothing.
+// Every server gets the same warming before every timed step, outside the
+// timing.
+func warmPageCache(dir string, size int) error {
+	f, err := os.CreateTemp(dir, "warm-")
+	if err != nil {
+		return err
 	}
-	// In a child: the harness's own peak RSS must not grow, since Linux
-	// hands it on to every process the harness starts (exec records the
-	// vforked parent's high-water mark as the child's ru_maxrss).
-	exec.Command("dd", "if=/dev/zero", "of=/dev/null", "bs="+strconv.Itoa(size), "count=1").Run()
+	defer os.Remove(f.Name())
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	for done := 0; done < size; done += len(buf) {
+		if _, err := f.Write(buf); err != nil {
+			return fmt.Errorf("warm %s: %w", f.Name(), err)
+		}
+	}
+	return nil
 }
 
 func medianDur(ds []time.Duration) time.Duration {

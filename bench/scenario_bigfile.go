@@ -52,7 +52,7 @@ func scenarioBigFile(ctx context.Context, e *env) (section, error) {
 		if err := e.srv.resetAside(); err != nil { // as pushOnce does for syncagent's runs
 			return s, err
 		}
-		settle()
+		e.settle()
 		r, err := timed(curlPut(ctx, e.tools.curl, e.srv, filepath.Join(local, "big.bin"), "/push/big.bin"))
 		if err != nil {
 			s.Notes = append(s.Notes, "curl failed: "+err.Error())

@@ -58,7 +58,7 @@ func pushOnce(ctx context.Context, e *env, p pusher, t *target, local string, fi
 	if err != nil {
 		return 0, err
 	}
-	settle()
+	e.settle()
 	r, err := timed(cmd)
 	if err != nil {
 		return 0, err

@@ -150,7 +150,7 @@ type serverFigures struct {
 
 // measure adds one run of every measurement of t to f.
 func (f *serverSamples) measure(ctx context.Context, e *env, t *target, upData, streamData []byte) {
-	settle()
+	e.settle()
 	d, conns, err := loginBurst(ctx, t, e.sz.logins)
 	if err != nil {
 		f.failed = append(f.failed, err.Error())
@@ -162,14 +162,14 @@ func (f *serverSamples) measure(ctx context.Context, e *env, t *target, upData, 
 		quitAll(conns)
 	}
 	t.reset()
-	settleFor(2 * e.sz.uploaders * int(e.sz.uploadSize))
+	e.settleFor(e.sz.uploaders * int(e.sz.uploadSize))
 	if d, err := parallelUploads(ctx, t, e.sz.uploaders, upData); err != nil {
 		f.failed = append(f.failed, err.Error())
 	} else {
 		f.uploads = append(f.uploads, d)
 	}
 	t.reset()
-	settle()
+	e.settle()
 	if s, r, err := stream(ctx, t, streamData); err != nil {
 		f.failed = append(f.failed, err.Error())
 	} else {
@@ -204,8 +204,9 @@ func scenarioServer(ctx context.Context, e *env) (section, error) {
 			"network receive and the disk's writeback compete for the same CPUs, so the upload takes about as long as "+
 			"the unsynced one plus the flush). Runs go round the servers, and all dirty data is written out "+
 			"(sync) before every timed step, so no server pays for another's writeback; before each step the "+
-			"harness also touches fresh memory (1 GiB, and twice the data for the parallel uploads) and frees it, so that on a virtual "+
-			"machine that hands freed memory back to its host no server writes into pages the host must fault back in.",
+			"harness also writes 1 GiB to a scratch file and deletes it, so that on a virtual machine that hands freed memory "+
+			"back to its host no server writes into memory the previous run's deleted files gave back (the first write to it "+
+			"again ran at a few hundred MB/s here).",
 			sz.logins, sz.uploaders, sz.uploadSize/1_000_000, sz.streamSize>>20, sz.logins)}
 	upData := make([]byte, sz.uploadSize)
 	rand.Read(upData)
@@ -236,7 +237,7 @@ func scenarioServer(ctx context.Context, e *env) (section, error) {
 				return s, ctx.Err()
 			}
 		}
-		settle()
+		e.settle()
 		if d, err := writeTime(e.work, sz.streamSize, true); err == nil {
 			disk = append(disk, d)
 		}
