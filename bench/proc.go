@@ -191,7 +191,8 @@ func (e *env) settleFor(n int) {
 }
 
 // warmPageCache writes size bytes to a scratch file in dir, in 1 MiB
-// writes, and deletes it before any of it reaches the disk.
+// writes, and deletes it, normally before the kernel has written any of it
+// out (1 GiB stays under the dirty-data thresholds of a machine this size).
 //
 // On a virtual machine that hands memory back to its host (see machine),
 // page-cache memory freed by deleting a run's files comes back slow: the
