@@ -1,7 +1,13 @@
 package agent
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,4 +65,76 @@ func TestE2EPushToVsftpd(t *testing.T) {
 	e2eStartAgent(t, cfg)
 	e2eWaitFor(t, "stale temporaries to be removed at start", func() bool { return len(temps(remote)) == 0 })
 	waitMirror(t, local, remote)
+}
+
+// TestVsftpdSecondPassIsQuiet: vsftpd lists with LIST, which shows a file's
+// time to the minute, while an upload records the time MDTM gave to the
+// second. A pass after a complete sync must find nothing to do, in push
+// and in two-way mode, and a remote change that keeps the size but moves
+// the listed minute must still be seen (and undone in push mode).
+func TestVsftpdSecondPassIsQuiet(t *testing.T) {
+	v := startVsftpd(t)
+	for _, mode := range []string{ModePush, ModeTwoWay} {
+		t.Run(mode, func(t *testing.T) {
+			local := t.TempDir()
+			for i := range 12 {
+				putFile(t, filepath.Join(local, "d"+string(rune('a'+i%3)), "f"+string(rune('a'+i))+".txt"), strings.Repeat("x", 100+i))
+			}
+			cfg := vsftpdPushConfig(t, v, v.Addr, local)
+			cfg.Folders[0].Remote = "/" + mode
+			cfg.Folders[0].Mode = mode
+			a, logs := syncRetryAgent(t, cfg, 1)
+			ctx := context.Background()
+			if err := a.Sync(ctx, "", false, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			remoteDir := filepath.Join(v.Home, mode)
+			if d := diffTrees(tree(t, local), tree(t, remoteDir)); len(d) > 0 {
+				t.Fatalf("not mirrored after the first pass: %v", d)
+			}
+			var plan bytes.Buffer
+			if err := a.Sync(ctx, "", true, &plan); err != nil {
+				t.Fatalf("second pass would act on a synced folder: %v\n%s", err, plan.String())
+			}
+			uploads := len(logs.lines("msg=uploaded"))
+			if err := a.Sync(ctx, "", false, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(logs.lines("msg=uploaded")) - uploads; n != 0 {
+				t.Fatalf("a pass over a synced folder uploaded %d files", n)
+			}
+
+			// Same size, other content, an hour back: only the listed
+			// time tells the file changed.
+			victim := filepath.Join(remoteDir, "da", "fa.txt")
+			if err := os.WriteFile(victim, []byte(strings.Repeat("y", 100)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			old := time.Now().Add(-time.Hour)
+			if err := os.Chtimes(victim, old, old); err != nil {
+				t.Fatal(err)
+			}
+			plan.Reset()
+			err := a.Sync(ctx, "", true, &plan)
+			if !errors.Is(err, ErrNotInSync) || !strings.Contains(plan.String(), "da/fa.txt") {
+				t.Fatalf("a remote change that moved the listed time was not seen: %v\n%s", err, plan.String())
+			}
+			if err := a.Sync(ctx, "", false, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			want := strings.Repeat("x", 100) // push restores the local file
+			if mode == ModeTwoWay {
+				want = strings.Repeat("y", 100) // two-way takes the remote edit
+			}
+			for _, p := range []string{victim, filepath.Join(local, "da", "fa.txt")} {
+				if b, err := os.ReadFile(p); err != nil || string(b) != want {
+					t.Fatalf("%s after the change: %q, %v; want %q", p, b, err, want)
+				}
+			}
+			plan.Reset()
+			if err := a.Sync(ctx, "", true, &plan); err != nil {
+				t.Fatalf("not quiet after the change was synced: %v\n%s", err, plan.String())
+			}
+		})
+	}
 }

@@ -10,7 +10,8 @@ import (
 
 // TestRemoteFactsRoundTrip: what the agent keeps of a listed entry gives
 // back the entry, less its perm fact, down to the nanosecond, whatever
-// the time (none, before 1970, far ahead).
+// the time (none, before 1970, far ahead) and however finely a LIST
+// line gave it.
 func TestRemoteFactsRoundTrip(t *testing.T) {
 	for _, c := range []struct {
 		rel string
@@ -21,6 +22,8 @@ func TestRemoteFactsRoundTrip(t *testing.T) {
 		{"d", remote.Entry{Name: "d", Dir: true}},
 		{"x/far", remote.Entry{Name: "far", Size: 1, ModTime: time.Date(2500, 1, 1, 0, 0, 0, 1, time.UTC)}},
 		{"x/old", remote.Entry{Name: "old", ModTime: time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC)}},
+		{"l/min", remote.Entry{Name: "min", ModTime: time.Date(2026, 12, 1, 21, 28, 0, 0, time.UTC), TimePrecision: remote.ListMinute}},
+		{"l/day", remote.Entry{Name: "day", ModTime: time.Date(2025, 3, 4, 0, 0, 0, 0, time.UTC), TimePrecision: remote.ListDay}},
 	} {
 		want := c.e
 		want.Perm = ""

@@ -16,6 +16,12 @@ import (
 // remote and local. Walk never reports such names.
 const TempPrefix = ".syncagent-"
 
+// The precisions of a LIST line's time (see Entry.TimePrecision).
+const (
+	ListMinute = time.Minute
+	ListDay    = 24 * time.Hour
+)
+
 // IsTemp reports whether name (a base name) is one of our temporaries.
 func IsTemp(name string) bool { return strings.HasPrefix(name, TempPrefix) }
 
@@ -27,6 +33,11 @@ type Entry struct {
 	Size int64
 	// ModTime is the modification time in UTC; zero when the server gave none.
 	ModTime time.Time
+	// TimePrecision is how finely ModTime is known: zero when the server
+	// gave it to the second or better (MLSD, MLST, MDTM); ListMinute or
+	// ListDay when it came from a LIST line, which shows a recent file's
+	// time to the minute and an older one's only as a date.
+	TimePrecision time.Duration
 	// ID is the server's MLSD "unique" fact (stable across renames on most
 	// servers); empty when the server does not offer it.
 	ID string
@@ -140,10 +151,34 @@ func (p *Pool) list(s *slot, dir string) ([]Entry, error) {
 		}
 		out = append(out, Entry{
 			Name: e.Name, Dir: e.Type == ftp.EntryTypeFolder,
-			Size: int64(e.Size), ModTime: e.Time.UTC(),
+			Size: int64(e.Size), ModTime: e.Time.UTC(), TimePrecision: listPrecision(e.Time),
 		})
 	}
 	return out, nil
+}
+
+// listPrecision tells how finely a LIST line gave t: "Jan _2 15:04" for
+// files of the last six months, "Jan _2  2006" (midnight, as parsed) for
+// older ones. A recent file listed at 00:00 is taken as known to the day,
+// which only widens the match to the same date.
+func listPrecision(t time.Time) time.Duration {
+	if t.IsZero() {
+		return 0
+	}
+	if h, m, _ := t.UTC().Clock(); h == 0 && m == 0 {
+		return ListDay
+	}
+	return ListMinute
+}
+
+// SameTime reports whether a modification time known exactly (from MDTM,
+// MLST or a local record) agrees with a listed one of the given
+// precision: equal, or within the listed minute or day.
+func SameTime(exact, listed time.Time, precision time.Duration) bool {
+	if precision <= 0 {
+		return exact.Equal(listed)
+	}
+	return exact.UTC().Truncate(precision).Equal(listed)
 }
 
 // Walk lists the tree under root, with one SITE TREE where the server

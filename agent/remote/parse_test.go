@@ -94,3 +94,39 @@ func TestBackoff(t *testing.T) {
 		t.Error("zero base should give zero")
 	}
 }
+
+// TestSameTimeAtListPrecision: a time known to the second matches a LIST
+// time of the same minute (or, for an old file's date, the same day), and
+// nothing else.
+func TestSameTimeAtListPrecision(t *testing.T) {
+	exact := time.Date(2026, 12, 1, 21, 28, 44, 0, time.UTC)
+	for _, c := range []struct {
+		listed time.Time
+		prec   time.Duration
+		want   bool
+	}{
+		{exact, 0, true},
+		{time.Date(2026, 12, 1, 21, 28, 0, 0, time.UTC), 0, false},
+		{time.Date(2026, 12, 1, 21, 28, 0, 0, time.UTC), ListMinute, true},
+		{time.Date(2026, 12, 1, 21, 29, 0, 0, time.UTC), ListMinute, false},
+		{time.Date(2026, 12, 1, 21, 27, 0, 0, time.UTC), ListMinute, false},
+		{time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), ListDay, true},
+		{time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), ListDay, false},
+	} {
+		if got := SameTime(exact, c.listed, c.prec); got != c.want {
+			t.Errorf("SameTime(%v, %v, %v) = %v, want %v", exact, c.listed, c.prec, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		t    time.Time
+		want time.Duration
+	}{
+		{time.Time{}, 0},
+		{time.Date(2026, 12, 1, 21, 28, 0, 0, time.UTC), ListMinute},
+		{time.Date(2025, 3, 4, 0, 0, 0, 0, time.UTC), ListDay},
+	} {
+		if got := listPrecision(c.t); got != c.want {
+			t.Errorf("listPrecision(%v) = %v, want %v", c.t, got, c.want)
+		}
+	}
+}
