@@ -70,8 +70,10 @@ func TestE2EPushToVsftpd(t *testing.T) {
 // TestVsftpdSecondPassIsQuiet: vsftpd lists with LIST, which shows a file's
 // time to the minute, while an upload records the time MDTM gave to the
 // second. A pass after a complete sync must find nothing to do, in push
-// and in two-way mode, and a remote change that keeps the size but moves
-// the listed minute must still be seen (and undone in push mode).
+// and in two-way mode, and a remote change that keeps the size must still
+// be seen (undone in push mode, taken in two-way) when it moves the
+// listed minute, when it stays within the minute the sync saw, and when
+// it dates the file ahead of the clock.
 func TestVsftpdSecondPassIsQuiet(t *testing.T) {
 	v := startVsftpd(t)
 	for _, mode := range []string{ModePush, ModeTwoWay} {
@@ -104,36 +106,59 @@ func TestVsftpdSecondPassIsQuiet(t *testing.T) {
 				t.Fatalf("a pass over a synced folder uploaded %d files", n)
 			}
 
-			// Same size, other content, an hour back: only the listed
-			// time tells the file changed.
-			victim := filepath.Join(remoteDir, "da", "fa.txt")
-			if err := os.WriteFile(victim, []byte(strings.Repeat("y", 100)), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			old := time.Now().Add(-time.Hour)
-			if err := os.Chtimes(victim, old, old); err != nil {
-				t.Fatal(err)
-			}
-			plan.Reset()
-			err := a.Sync(ctx, "", true, &plan)
-			if !errors.Is(err, ErrNotInSync) || !strings.Contains(plan.String(), "da/fa.txt") {
-				t.Fatalf("a remote change that moved the listed time was not seen: %v\n%s", err, plan.String())
-			}
-			if err := a.Sync(ctx, "", false, io.Discard); err != nil {
-				t.Fatal(err)
-			}
-			want := strings.Repeat("x", 100) // push restores the local file
-			if mode == ModeTwoWay {
-				want = strings.Repeat("y", 100) // two-way takes the remote edit
-			}
-			for _, p := range []string{victim, filepath.Join(local, "da", "fa.txt")} {
-				if b, err := os.ReadFile(p); err != nil || string(b) != want {
-					t.Fatalf("%s after the change: %q, %v; want %q", p, b, err, want)
+			// Same size, other content: once an hour back, where the
+			// listed minute moves; once within the minute the sync saw,
+			// which only MDTM tells (the file is recent); once ahead of
+			// the clock, which LIST shows as a bare date.
+			for i, c := range []struct {
+				rel   string
+				mtime func(synced time.Time) time.Time
+			}{
+				{"da/fa.txt", func(time.Time) time.Time { return time.Now().Add(-time.Hour) }},
+				{"db/fb.txt", func(synced time.Time) time.Time {
+					if synced.Second() > 0 {
+						return synced.Add(-time.Second)
+					}
+					time.Sleep(1500 * time.Millisecond) // so synced+1s is not ahead
+					return synced.Add(time.Second)
+				}},
+				{"dc/fc.txt", func(time.Time) time.Time { return time.Now().Add(30 * time.Second) }},
+			} {
+				victim := filepath.Join(remoteDir, filepath.FromSlash(c.rel))
+				fi, err := os.Stat(victim)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			plan.Reset()
-			if err := a.Sync(ctx, "", true, &plan); err != nil {
-				t.Fatalf("not quiet after the change was synced: %v\n%s", err, plan.String())
+				edited := strings.Repeat("y", int(fi.Size()))
+				if err := os.WriteFile(victim, []byte(edited), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				mt := c.mtime(fi.ModTime().Truncate(time.Second))
+				if err := os.Chtimes(victim, mt, mt); err != nil {
+					t.Fatal(err)
+				}
+				plan.Reset()
+				err = a.Sync(ctx, "", true, &plan)
+				if !errors.Is(err, ErrNotInSync) || !strings.Contains(plan.String(), c.rel) {
+					t.Fatalf("edit %d: a same-size remote change of %s (%v to %v) was not seen: %v\n%s",
+						i, c.rel, fi.ModTime(), mt, err, plan.String())
+				}
+				if err := a.Sync(ctx, "", false, io.Discard); err != nil {
+					t.Fatal(err)
+				}
+				want := strings.Repeat("x", int(fi.Size())) // push restores the local file
+				if mode == ModeTwoWay {
+					want = edited // two-way takes the remote edit
+				}
+				for _, p := range []string{victim, filepath.Join(local, filepath.FromSlash(c.rel))} {
+					if b, err := os.ReadFile(p); err != nil || string(b) != want {
+						t.Fatalf("%s after the change: %q, %v; want %q", p, b, err, want)
+					}
+				}
+				plan.Reset()
+				if err := a.Sync(ctx, "", true, &plan); err != nil {
+					t.Fatalf("not quiet after the change was synced: %v\n%s", err, plan.String())
+				}
 			}
 		})
 	}

@@ -394,8 +394,9 @@ func (f *folder) item(p string, local map[string]scanned, gone map[int64]bool) (
 			remote.SameTime(b.RemoteMTime, it.Remote.MTime, r.prec.duration()) {
 			// A LIST line shows the minute (or the day) of the time the
 			// base holds to the second, from MDTM after an upload: the
-			// file is the one synced. A same-size change within that
-			// minute cannot be told from here (see the README).
+			// file is the one synced. (A same-size change within that
+			// minute shows only while the file is recent, when List asks
+			// MDTM and the time comes exact: see remote.RecentListed.)
 			it.Remote.MTime = b.RemoteMTime
 		}
 		if !r.Dir && hasBase && !b.Dir && b.RemoteSize == r.Size && b.RemoteMTime.Equal(it.Remote.MTime) &&

@@ -145,17 +145,53 @@ func (p *Pool) list(s *slot, dir string) ([]Entry, error) {
 		return nil, err
 	}
 	out := make([]Entry, 0, len(raw))
+	now := time.Now()
+	recent := now.Add(-RecentListed).Truncate(time.Minute)
+	// A LIST line gives only the date for files more than six months old
+	// and for those dated in the future (ls's rule): a date after that
+	// means the server's clock, or the file, is ahead of ours.
+	sixMonths := now.AddDate(0, -6, -1)
+	asked := 0
 	for _, e := range raw {
 		if !validName(e.Name) || (e.Type != ftp.EntryTypeFile && e.Type != ftp.EntryTypeFolder) {
 			continue
 		}
-		out = append(out, Entry{
+		ent := Entry{
 			Name: e.Name, Dir: e.Type == ftp.EntryTypeFolder,
 			Size: int64(e.Size), ModTime: e.Time.UTC(), TimePrecision: listPrecision(e.Time),
-		})
+		}
+		ahead := ent.TimePrecision == ListDay && ent.ModTime.After(sixMonths)
+		if !ent.Dir && ctl.caps.MDTM && !IsTemp(ent.Name) && (!ent.ModTime.Before(recent) || ahead) && asked < RecentListedMax {
+			asked++
+			t, err := s.ftp.GetTime(path.Join(dir, ent.Name))
+			switch {
+			case err == nil:
+				ent.ModTime, ent.TimePrecision = t.UTC(), 0
+			case !permanentReply(err):
+				return nil, err
+			} // gone since the listing, or refused: keep what LIST said
+		}
+		out = append(out, ent)
 	}
 	return out, nil
 }
+
+// RecentListed is how old a file's LIST time may be for List to ask MDTM
+// for its time to the second (as it also does for a file dated ahead of
+// our clock). A change that keeps a file's size and lands in the minute
+// the last sync saw cannot be told from a LIST line; while that minute is
+// recent, every listing of the file asks MDTM, so a poll in the window
+// sees the change. Older files show any later change as a new minute. The
+// window also absorbs a few minutes of difference between the server's
+// clock and ours.
+const RecentListed = 3 * time.Minute
+
+// RecentListedMax caps the MDTMs of one directory's listing: a directory
+// where more files changed in the last RecentListed is in the middle of a
+// bulk change (an initial upload, say), and asking for each of them on
+// every poll would cost a round trip per file; the rest keep their LIST
+// time.
+const RecentListedMax = 32
 
 // listPrecision tells how finely a LIST line gave t: "Jan _2 15:04" for
 // files of the last six months, "Jan _2  2006" (midnight, as parsed) for

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
@@ -141,6 +142,61 @@ func TestUploadEntryWithoutMLST(t *testing.T) {
 	}
 	if up.Name != "f" || up.Size != fi.Size() || !up.ModTime.Equal(fi.ModTime().Truncate(time.Second)) || !up.ModTime.Equal(mtime) {
 		t.Errorf("entry = %+v; the server has size %d, mtime %v (sent %v)", up.Entry, fi.Size(), fi.ModTime(), mtime)
+	}
+}
+
+// TestListWithoutMLSDAsksMDTMForRecentFiles: LIST gives times to the
+// minute (or only the date), so List asks MDTM for the files listed in the
+// last RecentListed and for those dated ahead, at most RecentListedMax a
+// listing, and keeps LIST's time, with its precision, for the rest.
+func TestListWithoutMLSDAsksMDTMForRecentFiles(t *testing.T) {
+	ts := startServer(t, serverConfig(t))
+	px := testproxy.New(t, ts.Addr, func(line string) (string, bool) {
+		return line, !strings.HasPrefix(strings.ToUpper(line), " MLST")
+	})
+	p := newPool(t, px.Addr())
+	ctx := testCtx(t)
+	now := time.Now().Truncate(time.Second)
+	old, ahead := now.Add(-time.Hour), now.Add(48*time.Hour)
+	listed := func(t time.Time) time.Time { return t.UTC().Truncate(time.Minute) } // as LIST shows it
+	writeFile(t, filepath.Join(ts.Home(), "few", "old"), []byte("o"), old)
+	writeFile(t, filepath.Join(ts.Home(), "few", "new"), []byte("n"), now)
+	writeFile(t, filepath.Join(ts.Home(), "few", "ahead"), []byte("a"), ahead)
+	for i := range RecentListedMax + 8 {
+		writeFile(t, filepath.Join(ts.Home(), "many", fmt.Sprintf("f%02d", i)), []byte("m"), now)
+	}
+	few, err := p.List(ctx, "/few")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Entry{
+		"old":   {Name: "old", Size: 1, ModTime: listed(old), TimePrecision: listPrecision(listed(old))},
+		"new":   {Name: "new", Size: 1, ModTime: now.UTC()},
+		"ahead": {Name: "ahead", Size: 1, ModTime: ahead.UTC()},
+	}
+	if len(few) != len(want) {
+		t.Fatalf("listed %+v", few)
+	}
+	for _, e := range few {
+		if w := want[e.Name]; e != w {
+			t.Errorf("%s: %+v, want %+v", e.Name, e, w)
+		}
+	}
+	many, err := p.List(ctx, "/many")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact := 0
+	for _, e := range many {
+		switch {
+		case e.TimePrecision == 0 && e.ModTime.Equal(now):
+			exact++
+		case e.TimePrecision != listPrecision(listed(now)) || !e.ModTime.Equal(listed(now)):
+			t.Errorf("%s: %+v", e.Name, e)
+		}
+	}
+	if len(many) != RecentListedMax+8 || exact != RecentListedMax {
+		t.Errorf("%d entries, %d with MDTM's time; want %d and %d", len(many), exact, RecentListedMax+8, RecentListedMax)
 	}
 }
 
