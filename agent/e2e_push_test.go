@@ -16,7 +16,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -317,16 +316,16 @@ func TestE2EPushEveryLiveChange(t *testing.T) {
 	e2eStartAgent(t, agentConfig(t, s, local, ModePush))
 	waitMirror(t, local, remote)
 	// A rename on the server keeps the file's inode; an upload does not.
-	inode := func(rel string) uint64 {
+	inode := func(rel string) os.FileInfo {
 		fi, err := os.Stat(filepath.Join(remote, rel))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return fi.Sys().(*syscall.Stat_t).Ino
+		return fi
 	}
 	renamed := map[string]string{"old name.txt": "new name.txt", "tree/x/1.txt": "moved tree/x/1.txt",
 		"tree/y.txt": "moved tree/y.txt", "readme.md": "README.md"}
-	inodes := make(map[string]uint64)
+	inodes := make(map[string]os.FileInfo)
 	for from := range renamed {
 		inodes[from] = inode(from)
 	}
@@ -359,7 +358,7 @@ func TestE2EPushEveryLiveChange(t *testing.T) {
 		t.Logf("%s: mirrored", st.name)
 	}
 	for from, to := range renamed {
-		if inode(to) != inodes[from] {
+		if !os.SameFile(inode(to), inodes[from]) {
 			t.Errorf("%s -> %s was uploaded again, not renamed on the server", from, to)
 		}
 	}
