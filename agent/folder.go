@@ -390,17 +390,16 @@ func (f *folder) item(p string, local map[string]scanned, gone map[int64]bool) (
 	}
 	if r, ok := f.remote[p]; ok {
 		it.Remote = plan.Side{Exists: true, Dir: r.Dir, Size: r.Size, MTime: r.modTime(), ID: r.ID}
-		if r.prec != exactTime && hasBase && !b.Dir && !r.Dir && b.RemoteSize == r.Size &&
-			remote.SameTime(b.RemoteMTime, it.Remote.MTime, r.prec.duration()) {
-			// A LIST line shows the minute (or the day) of the time the
-			// base holds to the second, from MDTM after an upload: the
-			// file is the one synced. (A same-size change within that
-			// minute shows only while the file is recent, when List asks
-			// MDTM and the time comes exact: see remote.RecentListed.)
-			it.Remote.MTime = b.RemoteMTime
-		}
-		if !r.Dir && hasBase && !b.Dir && b.RemoteSize == r.Size && b.RemoteMTime.Equal(it.Remote.MTime) &&
+		if !r.Dir && hasBase && !b.Dir && b.RemoteSize == r.Size &&
+			remote.SameTime(b.RemoteMTime, it.Remote.MTime, r.prec.duration()) &&
 			(b.RemoteID == "" || r.ID == "" || b.RemoteID == r.ID) {
+			// The file the base describes. A LIST line gives only the
+			// minute (or the day) of the time the base holds to the
+			// second, from MDTM after an upload: the base's time stands
+			// in for it. (A same-size change within that minute shows
+			// only while the file is recent, when List asks MDTM and the
+			// time comes exact: see remote.RecentListed.)
+			it.Remote.MTime = b.RemoteMTime
 			it.Remote.Hash, it.Remote.HashKnown = b.Hash, true
 		}
 	}
