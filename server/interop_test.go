@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/syncagent/syncagent/internal/testenv"
 )
 
 // These tests drive the server with third-party FTP clients: Python's
@@ -28,11 +30,7 @@ const toolTimeout = 2 * time.Minute
 // lookTool returns the path of an installed program or skips the test.
 func lookTool(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("%s is not installed", name)
-	}
-	return p
+	return testenv.LookPath(t, name)
 }
 
 // runTool runs a program with a timeout and returns its combined output.

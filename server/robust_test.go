@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncagent/syncagent/internal/testenv"
+
 	"github.com/jlaffaye/ftp"
 )
 
@@ -425,12 +427,13 @@ func TestTLSDataSessionReuse(t *testing.T) {
 // TestFullDisk fills a small tmpfs: the upload fails with 552 and leaves
 // the previous file and no debris.
 func TestFullDisk(t *testing.T) {
-	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
-		t.Skip("needs root on Linux to mount a small tmpfs")
+	if runtime.GOOS != "linux" {
+		t.Skip("mounts a tmpfs: Linux only")
 	}
+	testenv.NeedRoot(t, "mounts a small tmpfs")
 	dir := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount tmpfs (%v: %s)", err, out)
+		testenv.Missing(t, "cannot mount tmpfs (%v: %s)", err, out)
 	}
 	t.Cleanup(func() {
 		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {

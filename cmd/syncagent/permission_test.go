@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/syncagent/syncagent/internal/testenv"
 )
 
 // TestSyncUnreadableFile runs `syncagent sync` as the user nobody over a
@@ -18,12 +20,10 @@ import (
 // file by path and exit 1, while every other file reaches the server; once
 // the file is readable, the next sync sends it and exits 0.
 func TestSyncUnreadableFile(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: it runs the agent as nobody over a file only root may read")
-	}
+	testenv.NeedRoot(t, "it runs the agent as nobody over a file only root may read")
 	nobody, err := user.Lookup("nobody")
 	if err != nil {
-		t.Skipf("needs a nobody user to run the agent as: %v", err)
+		testenv.Missing(t, "needs a nobody user to run the agent as: %v", err)
 	}
 	uid, err1 := strconv.ParseUint(nobody.Uid, 10, 32)
 	gid, err2 := strconv.ParseUint(nobody.Gid, 10, 32)

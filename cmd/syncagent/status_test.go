@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncagent/syncagent/internal/testenv"
+
 	"github.com/syncagent/syncagent/agent"
 	"github.com/syncagent/syncagent/agent/status"
 )
@@ -129,7 +131,7 @@ func TestStatusNoAgent(t *testing.T) {
 func TestStatusPageInChromium(t *testing.T) {
 	const chromium = "/usr/bin/chromium"
 	if _, err := os.Stat(chromium); err != nil {
-		t.Skip("needs Debian's chromium package (/usr/bin/chromium); CI installs it")
+		testenv.Missing(t, "needs Debian's chromium package (/usr/bin/chromium); CI installs it")
 	}
 	e := startVersionsEnv(t)
 	addr := runStatusAgent(t, e)

@@ -2,10 +2,11 @@ package vsftpd
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/syncagent/syncagent/internal/testenv"
 )
 
 func TestConfigString(t *testing.T) {
@@ -55,11 +56,9 @@ max_per_ip=0
 func TestStartGreets(t *testing.T) {
 	bin, err := Binary()
 	if err != nil {
-		t.Skip(err)
+		testenv.Missing(t, "%v", err)
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("vsftpd starts as root")
-	}
+	testenv.NeedRoot(t, "vsftpd starts as root")
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()

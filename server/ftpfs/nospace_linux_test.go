@@ -10,18 +10,18 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/syncagent/syncagent/internal/testenv"
 )
 
 // tinyDisk mounts a 64 KiB tmpfs and returns its path. It needs root (CI
 // runs as root on Linux) and skips otherwise.
 func tinyDisk(t *testing.T) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("skipping: mounting a tiny tmpfs to fill the disk needs root")
-	}
+	testenv.NeedRoot(t, "mounts a tiny tmpfs to fill the disk")
 	dir := t.TempDir()
 	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k,mode=0700"); err != nil {
-		t.Skipf("skipping: cannot mount a tmpfs (no CAP_SYS_ADMIN in this container?): %v", err)
+		testenv.Missing(t, "cannot mount a tmpfs (no CAP_SYS_ADMIN in this container?): %v", err)
 	}
 	t.Cleanup(func() {
 		if err := syscall.Unmount(dir, 0); err != nil {
