@@ -32,17 +32,22 @@ const (
 	codeLocalError     = 451 // SITE TREE could not list the whole tree; SITE BATCH: a file's SHA-256 did not match
 )
 
-// ctrlSession is a control connection of our own, for what jlaffaye/ftp
-// cannot do: FEAT as text, HASH, MLSD and MLST with every fact. It is used
-// by one goroutine at a time (the borrower of its slot).
+// ctrlSession is a pooled connection's one control connection and its one
+// login. It sends every command the package needs itself, except LIST and
+// RETR, which go through a jlaffaye/ftp ServerConn made on the same
+// connection (see ftpOnSession). It is used by one goroutine at a time
+// (the borrower of its slot).
 type ctrlSession struct {
-	tp      *textproto.Conn
-	host    string // the control connection's peer IP, used for data connections
-	tlsConf *tls.Config
-	prot    bool // PROT P: data connections use TLS
-	dialer  *dataDialer
-	caps    Caps
-	hashOn  bool // OPTS HASH SHA-256 was accepted
+	tp       *textproto.Conn
+	conn     net.Conn // the control connection under tp (TLS once AUTH TLS is done)
+	host     string   // the control connection's peer IP, used for data connections
+	tlsConf  *tls.Config
+	prot     bool // PROT P: data connections use TLS
+	dialer   *dataDialer
+	caps     Caps
+	hashOn   bool // OPTS HASH SHA-256 was accepted
+	noEPSV   bool // EPSV was refused once: go straight to PASV
+	greeting string
 }
 
 // dataDialer makes data connections that belong to one slot.
@@ -117,7 +122,7 @@ func dialCtrl(ctx, slotCtx context.Context, cfg Config, set *connSet, base *tls.
 	if err != nil {
 		return nil, err
 	}
-	s := &ctrlSession{tp: textproto.NewConn(conn), tlsConf: tc}
+	s := &ctrlSession{tp: textproto.NewConn(conn), conn: conn, tlsConf: tc}
 	s.host, _, _ = net.SplitHostPort(conn.RemoteAddr().String())
 	if err := s.login(ctx, cfg, conn); err != nil {
 		s.tp.Close()
@@ -143,7 +148,7 @@ func (s *ctrlSession) login(ctx context.Context, cfg Config, conn net.Conn) erro
 		if err := tconn.HandshakeContext(ctx); err != nil {
 			return fmt.Errorf("tls handshake: %w", err)
 		}
-		s.tp = textproto.NewConn(tconn)
+		s.tp, s.conn = textproto.NewConn(tconn), tconn
 	}
 	code, msg, err := s.cmd(0, "USER %s", cfg.User)
 	if err != nil {
@@ -171,7 +176,7 @@ func (s *ctrlSession) login(ctx context.Context, cfg Config, conn net.Conn) erro
 		s.caps = parseFeat(msg)
 		s.caps.TLS = s.caps.TLS || cfg.TLS != TLSNone
 	}
-	s.caps.Greeting = greeting
+	s.caps.Greeting, s.greeting = greeting, greeting
 	if s.caps.UTF8 {
 		// Servers that are always in UTF-8 mode may refuse this; harmless.
 		if _, _, err := s.cmd(0, "OPTS UTF8 ON"); err != nil {
@@ -218,13 +223,18 @@ func (s *ctrlSession) cmd(expect int, format string, args ...any) (int, string, 
 // misconfiguration alike.
 func (s *ctrlSession) openData() (net.Conn, error) {
 	port := 0
-	if code, msg, err := s.cmd(0, "EPSV"); err != nil {
-		return nil, err
-	} else if code == codeExtPassive {
-		i, j := strings.Index(msg, "|||"), strings.LastIndex(msg, "|")
-		if i >= 0 && j > i+3 {
-			port, _ = strconv.Atoi(msg[i+3 : j])
+	if !s.noEPSV {
+		code, msg, err := s.cmd(0, "EPSV")
+		if err != nil {
+			return nil, err
 		}
+		if code == codeExtPassive {
+			i, j := strings.Index(msg, "|||"), strings.LastIndex(msg, "|")
+			if i >= 0 && j > i+3 {
+				port, _ = strconv.Atoi(msg[i+3 : j])
+			}
+		}
+		s.noEPSV = port == 0
 	}
 	if port == 0 {
 		_, msg, err := s.cmd(codePassive, "PASV")

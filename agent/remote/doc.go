@@ -3,14 +3,18 @@
 // of it (listing and walking a tree, verified atomic uploads and downloads,
 // renames, deletes, remote hashes, cleaning up stale temporaries).
 //
-// Transfers and plain LIST go through github.com/jlaffaye/ftp. Because that
-// library cannot send custom commands and drops the MLSD "unique" fact, each
-// pooled connection also has a small net/textproto control session of its
-// own for FEAT, HASH, MLSD and MLST. Every byte on
-// either goes through a net.Conn wrapper that applies an idle deadline
-// (Config.OpTimeout) to each read and write and that the pool can close from
-// outside, so a server that stops answering, or a cancelled context, fails
-// the operation instead of hanging it, and the connection is replaced.
+// Each pooled connection is one control connection and one login: a
+// net/textproto session of our own sends every command (FEAT, HASH, MLSD,
+// MLST, SITE, uploads, renames, deletes), and a github.com/jlaffaye/ftp
+// ServerConn made on that same connection does LIST (its parser knows the
+// many LIST formats) and downloads. Uploads do not go through jlaffaye/ftp,
+// because each of its calls sends one command and waits for its reply:
+// ours send commands that do not depend on one another's outcome together,
+// in one round trip (see ctrlSession.send). Every byte goes through a net.Conn wrapper that applies an
+// idle deadline (Config.OpTimeout) to each read and write and that the
+// pool can close from outside, so a server that stops answering, or a
+// cancelled context, fails the operation instead of hanging it, and the
+// connection is replaced.
 //
 // The package performs no retries: every error is classified (IsTransient)
 // and the caller retries with Backoff. It knows nothing about sync state,

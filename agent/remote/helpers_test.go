@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,6 +46,13 @@ func serverConfig(t testing.TB) server.Config {
 
 func startServer(t testing.TB, cfg server.Config) *testServer {
 	t.Helper()
+	return startCounted(t, cfg, nil)
+}
+
+// startCounted is startServer that adds to accepted, when it is not nil,
+// every control connection the server accepts (on either port).
+func startCounted(t testing.TB, cfg server.Config, accepted *atomic.Int64) *testServer {
+	t.Helper()
 	srv, err := server.New(cfg, testserver.Logger(t, slog.LevelError))
 	if err != nil {
 		t.Fatalf("new server: %v", err)
@@ -54,7 +63,11 @@ func startServer(t testing.TB, cfg server.Config) *testServer {
 	if err := os.MkdirAll(ts.Home(), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := testserver.Start(t, srv, testserver.Options{ImplicitTLS: srv.TLSConfig != nil})
+	opts := testserver.Options{ImplicitTLS: srv.TLSConfig != nil}
+	if accepted != nil {
+		opts.Wrap = func(ln net.Listener) net.Listener { return countingListener{ln, accepted} }
+	}
+	r := testserver.Start(t, srv, opts)
 	ts.Addr, ts.ImplicitAddr = r.Addr, r.ImplicitAddr
 	return ts
 }
@@ -110,3 +123,17 @@ func randomBytes(t testing.TB, n int) []byte {
 type tlsFiles = testpki.Files
 
 func writeTLSFiles(t testing.TB, clientCN string) tlsFiles { return testpki.Write(t, "", clientCN) }
+
+// countingListener adds every connection it accepts to n.
+type countingListener struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
+}

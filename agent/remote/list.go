@@ -163,7 +163,7 @@ func (p *Pool) list(s *slot, dir string) ([]Entry, error) {
 		ahead := ent.TimePrecision == ListDay && ent.ModTime.After(sixMonths)
 		if !ent.Dir && ctl.caps.MDTM && !IsTemp(ent.Name) && (!ent.ModTime.Before(recent) || ahead) && asked < RecentListedMax {
 			asked++
-			t, err := s.ftp.GetTime(path.Join(dir, ent.Name))
+			t, err := s.ctl.mdtm(path.Join(dir, ent.Name))
 			switch {
 			case err == nil:
 				ent.ModTime, ent.TimePrecision = t.UTC(), 0

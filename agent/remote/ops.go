@@ -40,14 +40,14 @@ func (p *Pool) Rename(ctx context.Context, from, to string) error {
 // rename tries the rename first and creates the parent directory only if
 // that fails, which saves round trips in the common case.
 func (p *Pool) rename(s *slot, from, to string) error {
-	err := s.ftp.Rename(from, to)
+	err := s.ctl.rename(from, to)
 	if err == nil || !permanentReply(err) {
 		return err
 	}
 	if err := p.mkdirAll(s, path.Dir(to)); err != nil {
 		return err
 	}
-	return s.ftp.Rename(from, to)
+	return s.ctl.rename(from, to)
 }
 
 // permanentReply reports a 5xx reply, after which the connection is fine
@@ -62,7 +62,7 @@ func (p *Pool) Delete(ctx context.Context, file string) error {
 	if err := checkPath(file); err != nil {
 		return err
 	}
-	err := p.do(ctx, func(s *slot) error { return s.ftp.Delete(file) })
+	err := p.do(ctx, func(s *slot) error { return s.ctl.dele(file) })
 	if err != nil {
 		return opError("delete", file, err)
 	}
@@ -81,7 +81,7 @@ func (p *Pool) RemoveDir(ctx context.Context, dir string, recursive bool) error 
 		if recursive {
 			return p.removeTree(s, dir, 0)
 		}
-		return s.ftp.RemoveDir(dir)
+		return s.ctl.rmd(dir)
 	})
 	if err != nil {
 		return opError("remove dir", dir, err)
@@ -106,13 +106,13 @@ func (p *Pool) removeTree(s *slot, dir string, depth int) error {
 		if e.Dir {
 			err = p.removeTree(s, child, depth+1)
 		} else {
-			err = s.ftp.Delete(child)
+			err = s.ctl.dele(child)
 		}
 		if err != nil {
 			return err
 		}
 	}
-	return s.ftp.RemoveDir(dir)
+	return s.ctl.rmd(dir)
 }
 
 // MkdirAll creates dir and any missing parents.
@@ -132,7 +132,7 @@ func (p *Pool) MkdirAll(ctx context.Context, dir string) error {
 func (p *Pool) mkdirAll(s *slot, dir string) error {
 	var missing []string
 	for d := path.Clean(dir); d != "/" && len(missing) < maxDepth; d = path.Dir(d) {
-		err := s.ftp.MakeDir(d)
+		err := s.ctl.mkd(d)
 		if err == nil || (permanentReply(err) && p.isDir(s, d)) {
 			break
 		}
@@ -144,7 +144,7 @@ func (p *Pool) mkdirAll(s *slot, dir string) error {
 	// Create from the top down what was missing; the deepest first try
 	// above failed because its parent did not exist.
 	for i := len(missing) - 1; i >= 0; i-- {
-		if err := s.ftp.MakeDir(missing[i]); err != nil && !(permanentReply(err) && p.isDir(s, missing[i])) {
+		if err := s.ctl.mkd(missing[i]); err != nil && !(permanentReply(err) && p.isDir(s, missing[i])) {
 			return err
 		}
 	}
@@ -155,7 +155,7 @@ func (p *Pool) mkdirAll(s *slot, dir string) error {
 // server has; later commands use absolute paths, so the working directory
 // does not matter.
 func (p *Pool) isDir(s *slot, d string) bool {
-	return s.ftp.ChangeDir(d) == nil
+	return s.ctl.cwd(d) == nil
 }
 
 // Hash returns the server's SHA-256 of file, or ErrNotSupported when the
@@ -197,7 +197,7 @@ func (p *Pool) stat(s *slot, name string) (Entry, error) {
 	if s.ctl.caps.MLSD {
 		return s.ctl.mlst(name)
 	}
-	size, err := s.ftp.FileSize(name)
+	size, err := s.ctl.size(name)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -211,7 +211,7 @@ func (p *Pool) statSized(s *slot, name string, size int64) (Entry, error) {
 	e := Entry{Name: path.Base(name), Size: size}
 	if s.ctl.caps.MDTM {
 		var err error
-		if e.ModTime, err = s.ftp.GetTime(name); err != nil {
+		if e.ModTime, err = s.ctl.mdtm(name); err != nil {
 			return Entry{}, err
 		}
 	}

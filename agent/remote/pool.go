@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,9 +50,11 @@ type Pool struct {
 	noRename atomic.Bool
 }
 
-// slot is one pooled connection: a jlaffaye/ftp connection for transfers
-// and a control session of our own for everything else. Both share one
-// connSet, so killing the slot aborts everything it has in flight.
+// slot is one pooled connection: one control connection, logged in once,
+// on which our control session sends every command and a jlaffaye/ftp
+// ServerConn lists (LIST) and downloads (see ftpOnSession). Its data
+// connections share its connSet, so killing the slot aborts everything it
+// has in flight.
 type slot struct {
 	ctx    context.Context // lives as long as the slot; data dials use it
 	cancel context.CancelFunc
@@ -64,16 +65,8 @@ type slot struct {
 	broken bool
 }
 
-// probe checks that both control connections still answer.
-func (s *slot) probe() error {
-	if err := s.ftp.NoOp(); err != nil {
-		return err
-	}
-	if s.ctl != nil {
-		return s.ctl.noop()
-	}
-	return nil
-}
+// probe checks that the control connection still answers.
+func (s *slot) probe() error { return s.ctl.noop() }
 
 func (s *slot) kill() {
 	s.cancel()
@@ -121,12 +114,8 @@ func (p *Pool) Close() error {
 
 // quit says goodbye politely (bounded by OpTimeout) and closes everything.
 func (s *slot) quit() {
-	if s.ftp != nil {
-		s.ftp.Quit()
-	}
-	if s.ctl != nil {
-		s.ctl.close()
-	}
+	s.ctl.quit()
+	s.ctl.close()
 	s.kill()
 }
 
@@ -188,16 +177,18 @@ func (p *Pool) put(s *slot) {
 	p.mu.Unlock()
 }
 
-// dial opens and logs in a jlaffaye/ftp connection whose control and data
-// connections all go through watchedConn.
+// dial opens a control connection and logs in, once: every command of
+// the slot, and every data connection, goes through what it opens.
 func (p *Pool) dial(ctx context.Context) (*slot, error) {
 	sctx, cancel := context.WithCancel(context.Background())
 	s := &slot{ctx: sctx, cancel: cancel, set: &connSet{}}
 	stop := context.AfterFunc(ctx, s.kill)
 	defer stop()
-	// Our own session logs in first: unlike jlaffaye/ftp's Login it keeps
-	// the reply code of a refusal (530 is permanent, 421 is not).
 	ctl, err := dialCtrl(ctx, sctx, p.cfg, s.set, p.tlsBase)
+	if err == nil {
+		s.ctl = ctl
+		s.ftp, err = ctl.ftpOnSession(p.cfg)
+	}
 	if err != nil {
 		s.kill()
 		if ctx.Err() != nil {
@@ -205,53 +196,12 @@ func (p *Pool) dial(ctx context.Context) (*slot, error) {
 		}
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	s.ctl = ctl
 	p.mu.Lock()
 	if p.caps == nil {
 		caps := ctl.caps
 		p.caps = &caps
 	}
 	p.mu.Unlock()
-	tc := newConnTLS(p.tlsBase)
-	ctrl, err := dialControl(ctx, p.cfg, s.set, tc)
-	if err != nil {
-		s.kill()
-		return nil, err
-	}
-	dd := &dataDialer{ctx: sctx, set: s.set, cfg: p.cfg, tlsConf: tc}
-	first := true
-	opts := []ftp.DialOption{
-		// jlaffaye calls this first for the control connection, then once
-		// per data connection (without adding TLS itself: dd does).
-		ftp.DialWithDialFunc(func(_, addr string) (net.Conn, error) {
-			if first {
-				first = false
-				return ctrl, nil
-			}
-			return dd.dial(addr)
-		}),
-		ftp.DialWithShutTimeout(p.cfg.OpTimeout),
-	}
-	switch p.cfg.TLS {
-	case TLSExplicit:
-		opts = append(opts, ftp.DialWithExplicitTLS(tc))
-	case TLSImplicit:
-		opts = append(opts, ftp.DialWithTLS(tc))
-	}
-	c, err := ftp.Dial(p.cfg.Address, opts...)
-	if err == nil {
-		if err = c.Login(p.cfg.User, p.cfg.Password); err != nil {
-			c.Quit()
-		}
-	}
-	if err != nil {
-		s.kill()
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("connect: %w", ctx.Err())
-		}
-		return nil, fmt.Errorf("connect: %w", err)
-	}
-	s.ftp = c
 	return s, nil
 }
 

@@ -16,13 +16,20 @@ import (
 // connections, with alice (password) and carol (certificate only).
 func tlsServer(t *testing.T) (*testServer, tlsFiles) {
 	t.Helper()
+	cfg, files := tlsServerConfig(t)
+	return startServer(t, cfg), files
+}
+
+// tlsServerConfig is the configuration tlsServer runs.
+func tlsServerConfig(t *testing.T) (server.Config, tlsFiles) {
+	t.Helper()
 	files := writeTLSFiles(t, "carol-cert")
 	cfg := serverConfig(t)
 	cfg.TLS.Cert, cfg.TLS.Key, cfg.TLS.ClientCA = files.Cert, files.Key, files.CA
 	cfg.TLS.Require = true
 	cfg.TLS.RequireSessionReuse = true
 	cfg.Users = append(cfg.Users, server.UserConfig{Name: "carol", Home: "carol", CertCN: "carol-cert"})
-	return startServer(t, cfg), files
+	return cfg, files
 }
 
 // exercise runs uploads, listings and downloads on several connections at

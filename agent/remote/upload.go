@@ -137,7 +137,7 @@ func (p *Pool) upload(s *slot, f *os.File, localPath string, fi os.FileInfo, rem
 	}
 	var offset int64
 	if ok && caps.REST {
-		if n, err := s.ftp.FileSize(rs.temp); err == nil && n > 0 && n <= size {
+		if n, err := s.ctl.size(rs.temp); err == nil && n > 0 && n <= size {
 			offset = n
 		}
 	}
@@ -155,13 +155,13 @@ func (p *Pool) upload(s *slot, f *os.File, localPath string, fi os.FileInfo, rem
 	// Remember the temporary before sending: if the connection dies, the
 	// next call can resume it.
 	p.keepResume(remote, rs)
-	err := s.ftp.StorFrom(rs.temp, body, uint64(offset))
+	err := s.ctl.stor(rs.temp, body, offset)
 	if err != nil && offset == 0 && src.done == 0 && permanentReply(err) {
 		// Most likely the directory does not exist yet.
 		if merr := p.mkdirAll(s, path.Dir(remote)); merr != nil {
 			return UploadResult{}, merr
 		}
-		err = s.ftp.StorFrom(rs.temp, body, 0)
+		err = s.ctl.stor(rs.temp, body, 0)
 	}
 	if err != nil {
 		if src.localErr != nil || !IsTransient(err) {
@@ -187,7 +187,7 @@ func (p *Pool) upload(s *slot, f *os.File, localPath string, fi os.FileInfo, rem
 		return UploadResult{}, err
 	}
 	if caps.MFMT {
-		if err := s.ftp.SetTime(rs.temp, fi.ModTime()); err != nil {
+		if err := s.ctl.mfmt(rs.temp, fi.ModTime()); err != nil {
 			if !permanentReply(err) {
 				p.keepOrDiscard(s, remote, rs, err)
 				return UploadResult{}, err
@@ -237,7 +237,7 @@ func (p *Pool) keepOrDiscard(s *slot, remote string, rs resumeState, err error) 
 // discard deletes a temporary after a failure; it is best effort, since
 // CleanTemps catches what is left.
 func (p *Pool) discard(s *slot, temp string) {
-	if err := s.ftp.Delete(temp); err != nil && ReplyCode(err) != 550 {
+	if err := s.ctl.dele(temp); err != nil && ReplyCode(err) != 550 {
 		p.log.Debug("cannot remove temporary", "path", temp, "err", err)
 	}
 }
@@ -255,7 +255,7 @@ func (p *Pool) verify(s *slot, ctl *ctrlSession, temp string, size int64, sum [3
 		return VerifiedHash, nil
 	}
 	if ctl.caps.SIZE {
-		n, err := s.ftp.FileSize(temp)
+		n, err := s.ctl.size(temp)
 		if err != nil {
 			return "", err
 		}
@@ -271,17 +271,17 @@ func (p *Pool) verify(s *slot, ctl *ctrlSession, temp string, size int64, sum [3
 // existing file get the target deleted first (not atomic, but the only way
 // there).
 func (p *Pool) replace(s *slot, temp, target string) error {
-	err := s.ftp.Rename(temp, target)
+	err := s.ctl.rename(temp, target)
 	if err == nil || !permanentReply(err) {
 		return err
 	}
-	if _, serr := s.ftp.FileSize(target); serr != nil {
+	if _, serr := s.ctl.size(target); serr != nil {
 		return err
 	}
-	if derr := s.ftp.Delete(target); derr != nil {
+	if derr := s.ctl.dele(target); derr != nil {
 		return err
 	}
-	return s.ftp.Rename(temp, target)
+	return s.ctl.rename(temp, target)
 }
 
 // changed reports whether the file at name is no longer the one described
@@ -340,7 +340,7 @@ func writeOnly(perm string) bool {
 func (p *Pool) uploadInPlace(s *slot, f *os.File, localPath string, fi os.FileInfo, remote string, progress func(int64)) (UploadResult, error) {
 	h := sha256.New()
 	src := &hashingReader{r: io.NewSectionReader(f, 0, fi.Size()), h: h, progress: progress}
-	if err := s.ftp.StorFrom(remote, src, 0); err != nil {
+	if err := s.ctl.stor(remote, src, 0); err != nil {
 		return UploadResult{}, err
 	}
 	if src.done != fi.Size() || changed(localPath, fi) {
@@ -353,7 +353,7 @@ func (p *Pool) uploadInPlace(s *slot, f *os.File, localPath string, fi os.FileIn
 		return UploadResult{}, err
 	}
 	if s.ctl.caps.MFMT {
-		if err := s.ftp.SetTime(remote, fi.ModTime()); err != nil && !permanentReply(err) {
+		if err := s.ctl.mfmt(remote, fi.ModTime()); err != nil && !permanentReply(err) {
 			return UploadResult{}, err
 		}
 	}

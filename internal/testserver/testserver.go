@@ -38,6 +38,10 @@ type Options struct {
 	// ImplicitTLS also serves implicit FTPS on a second port (the server
 	// must have a certificate).
 	ImplicitTLS bool
+	// Wrap, if not nil, is given each control listener (again on Restart)
+	// and the server serves what it returns: a test counts or inspects the
+	// control connections there.
+	Wrap func(net.Listener) net.Listener
 }
 
 // shutdownTimeout bounds the graceful shutdown at the end of a test; then
@@ -55,6 +59,7 @@ type Running struct {
 	ImplicitAddr string
 
 	t     testing.TB
+	wrap  func(net.Listener) net.Listener
 	srv   Server // nil when stopped
 	serve sync.WaitGroup
 }
@@ -64,7 +69,7 @@ type Running struct {
 // session) and waits until it has stopped serving.
 func Start(t testing.TB, srv Server, opts Options) *Running {
 	t.Helper()
-	r := &Running{t: t, Addr: "127.0.0.1:0"}
+	r := &Running{t: t, Addr: "127.0.0.1:0", wrap: opts.Wrap}
 	if opts.ImplicitTLS {
 		r.ImplicitAddr = "127.0.0.1:0"
 	}
@@ -123,6 +128,9 @@ func (r *Running) listen(addr *string) net.Listener {
 	for range 50 { // a port just closed may linger briefly
 		if ln, err = net.Listen("tcp", *addr); err == nil {
 			*addr = ln.Addr().String()
+			if r.wrap != nil {
+				return r.wrap(ln)
+			}
 			return ln
 		}
 		time.Sleep(100 * time.Millisecond)
