@@ -133,14 +133,28 @@ func DefaultConfigPath() string { return config.SystemPath("syncagent", "agent.y
 
 // LoadConfig reads the configuration at path over DefaultConfig, expands
 // ${NAME} references, fills in per-server and per-folder defaults, makes
-// local paths absolute, validates, and finally reads each password_file into
-// Password. Every problem is reported, one per line, prefixed with path.
+// local paths absolute (a relative one is taken from the config file's
+// folder, not the current directory, so the service finds what the shell
+// did), validates, and finally reads each password_file into Password. A
+// file with no settings at all is an error. Every problem is reported, one
+// per line, prefixed with path.
 func LoadConfig(path string) (Config, error) {
 	cfg := DefaultConfig()
-	if err := config.Load(path, &cfg); err != nil {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
+	if err := config.Parse(path, data, &cfg); err != nil {
 		return Config{}, err
 	}
-	if err := cfg.normalise(); err != nil {
+	if config.Empty(data) {
+		return Config{}, fmt.Errorf("%s: %w: name a server and a folder (every key is described in configs/agent.yaml)", path, ErrEmptyConfig)
+	}
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return Config{}, fmt.Errorf("config path: %w", err)
+	}
+	if err := cfg.normalise(dir); err != nil {
 		return Config{}, config.InFile(path, err)
 	}
 	if err := cfg.Validate(); err != nil {
@@ -152,11 +166,39 @@ func LoadConfig(path string) (Config, error) {
 	return cfg, nil
 }
 
-// normalise fills in defaults the file left out and makes paths absolute.
-func (c *Config) normalise() error {
+// ErrEmptyConfig is returned by LoadConfig for a file with no settings.
+var ErrEmptyConfig = errors.New("the config file has no settings")
+
+// LoadStatusListen returns status_listen from the config at path (its
+// default when the file leaves it out), reading nothing else: syncagent
+// status needs the address, not the servers' passwords, which may come
+// from variables only the service has.
+func LoadStatusListen(path string) (string, error) {
+	keys := struct {
+		StatusListen string `yaml:"status_listen"`
+	}{DefaultConfig().StatusListen}
+	if err := config.LoadKeys(path, &keys); err != nil {
+		return "", err
+	}
+	if strings.Contains(keys.StatusListen, "${") {
+		return "", fmt.Errorf("%s: status_listen: %q uses a variable that is not set", path, keys.StatusListen)
+	}
+	var errs config.FieldErrors
+	if keys.StatusListen != "" {
+		checkHostPort(&errs, "status_listen", keys.StatusListen, false)
+	}
+	if err := errs.Err(); err != nil {
+		return "", config.InFile(path, err)
+	}
+	return keys.StatusListen, nil
+}
+
+// normalise fills in defaults the file left out and makes paths absolute,
+// taking relative ones from dir.
+func (c *Config) normalise(dir string) error {
 	var errs config.FieldErrors
 	abs := func(key string, p *string) {
-		a, err := config.AbsPath(*p)
+		a, err := config.AbsPathFrom(dir, *p)
 		if err != nil {
 			errs.Add(key, "%v", err)
 			return

@@ -273,3 +273,43 @@ func TestAgentLoadConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestAgentLoadConfigRelativeToFile loads a config from another directory:
+// its relative paths are taken from the config file's folder, as the
+// service (started from /) must find what the shell that wrote it meant.
+func TestAgentLoadConfigRelativeToFile(t *testing.T) {
+	cfgDir, elsewhere := t.TempDir(), t.TempDir()
+	t.Chdir(elsewhere)
+	writeFile(t, cfgDir, "pw.txt", "s3cret\n")
+	p := writeFile(t, cfgDir, "agent.yaml", `
+state: state/agent.db
+servers:
+  main: {address: "127.0.0.1:2121", user: alice, password_file: pw.txt}
+folders:
+  - {name: docs, path: Documents, server: main, remote: /docs, mode: push}
+`)
+	c, err := LoadConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(cfgDir, "state", "agent.db"); c.State != want {
+		t.Errorf("state = %q, want %q", c.State, want)
+	}
+	if want := filepath.Join(cfgDir, "Documents"); c.Folders[0].Path != want {
+		t.Errorf("folders[0].path = %q, want %q", c.Folders[0].Path, want)
+	}
+	if c.Servers["main"].Password != "s3cret" {
+		t.Errorf("password_file not read from the config's folder: %+v", c.Servers["main"])
+	}
+}
+
+// TestAgentLoadConfigEmpty refuses a config file with no settings, which
+// would otherwise run an agent that syncs nothing.
+func TestAgentLoadConfigEmpty(t *testing.T) {
+	for _, body := range []string{"", "\n", "# all commented out\n# folders: []\n", "{}\n", "---\n"} {
+		_, err := LoadConfig(writeFile(t, t.TempDir(), "agent.yaml", body))
+		if !errors.Is(err, ErrEmptyConfig) || !strings.Contains(err.Error(), "agent.yaml") {
+			t.Errorf("config %q: %v, want ErrEmptyConfig naming the file", body, err)
+		}
+	}
+}

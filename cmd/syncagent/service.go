@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/syncagent/syncagent/agent"
+	"github.com/syncagent/syncagent/internal/config"
 	"github.com/syncagent/syncagent/internal/svc"
 )
 
@@ -25,15 +26,21 @@ func (m *Main) service(action string, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	spec := serviceSpec(*path)
 	if action == "install" {
 		if _, err := agent.LoadConfig(*path); err != nil {
 			return fmt.Errorf("not installing: %w", err)
 		}
+		refs, err := config.References(*path)
+		if err != nil {
+			return fmt.Errorf("not installing: %w", err)
+		}
+		spec.Env = refs
 	}
-	if err := svc.Control(serviceSpec(*path), action); err != nil {
+	if err := svc.Control(spec, action); err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "syncagent: %s done\n", action)
+	fmt.Fprint(m.Stdout, svc.Done(spec, action))
 	return nil
 }
 

@@ -28,22 +28,24 @@ func (m *Main) status(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := agent.LoadConfig(*path)
+	// Only status_listen: the servers' passwords may come from variables
+	// that only the service's environment has.
+	listen, err := agent.LoadStatusListen(*path)
 	if err != nil {
 		return err
 	}
-	if cfg.StatusListen == "" {
+	if listen == "" {
 		return fmt.Errorf("status_listen is empty in %s: the agent serves no status", *path)
 	}
 	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
-	rep, err := status.Fetch(ctx, &http.Client{}, cfg.StatusListen)
+	rep, err := status.Fetch(ctx, &http.Client{}, listen)
 	if err != nil {
 		var op *net.OpError
 		if errors.As(err, &op) && op.Op == "dial" {
-			return fmt.Errorf("no agent is running: nothing answers on %s (status_listen of %s)", cfg.StatusListen, *path)
+			return fmt.Errorf("no agent is running: nothing answers on %s (status_listen of %s)", listen, *path)
 		}
-		return fmt.Errorf("ask the agent at %s: %w", cfg.StatusListen, err)
+		return fmt.Errorf("ask the agent at %s: %w", listen, err)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(m.Stdout)

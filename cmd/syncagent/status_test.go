@@ -163,3 +163,27 @@ func TestStatusPageInChromium(t *testing.T) {
 		t.Errorf("screenshot is %d bytes, not a real page", len(png))
 	}
 }
+
+// TestStatusNeedsNoSecret runs status over a config whose password comes
+// from a variable this shell does not have, as when the service got it
+// from its environment file: status needs only status_listen.
+func TestStatusNeedsNoSecret(t *testing.T) {
+	e := startVersionsEnv(t)
+	runStatusAgent(t, e)
+	b, err := os.ReadFile(e.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml := strings.Replace(string(b), "password: secret", `password: "${SYNCAGENT_STATUS_TEST_UNSET}"`, 1)
+	if err := os.WriteFile(e.config, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Unsetenv("SYNCAGENT_STATUS_TEST_UNSET")
+	out, err := e.run(t, "status", "-config", e.config)
+	if err != nil {
+		t.Fatalf("status without the password's variable: %v", err)
+	}
+	if !strings.Contains(out, "docs") {
+		t.Errorf("status table lacks the folder:\n%s", out)
+	}
+}

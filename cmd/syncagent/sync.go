@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/syncagent/syncagent/agent"
@@ -23,6 +26,18 @@ func (m *Main) sync(ctx context.Context, args []string) error {
 	cfg, err := agent.LoadConfig(*path)
 	if err != nil {
 		return err
+	}
+	if *dryRun {
+		if _, err := os.Stat(cfg.State); errors.Is(err, os.ErrNotExist) {
+			// Nothing synced yet: plan against an empty state that
+			// goes away, so a dry run leaves no state file behind.
+			tmp, err := os.MkdirTemp("", "syncagent-dry-run-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(tmp)
+			cfg.State = filepath.Join(tmp, "state.db")
+		}
 	}
 	a, err := agent.New(cfg, logging.New(m.Stderr, *logLevel, "text"))
 	if err != nil {

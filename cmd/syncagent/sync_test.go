@@ -231,3 +231,26 @@ func TestSyncCommandRejectsUnknownKey(t *testing.T) {
 		t.Errorf("a rejected config changed the server: %v %v", ents, err)
 	}
 }
+
+// TestSyncDryRunWritesNoState runs sync -dry-run before any real sync:
+// it prints the plan and leaves no state file behind.
+func TestSyncDryRunWritesNoState(t *testing.T) {
+	e := startVersionsEnv(t)
+	if err := os.MkdirAll(e.local, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(e.local, "a.txt"), []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(filepath.Dir(e.config), "state.db")
+	out, err := e.run(t, "sync", "-dry-run", "-config", e.config)
+	if err != nil && !strings.Contains(err.Error(), "not in sync") {
+		t.Fatalf("sync -dry-run: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "a.txt") {
+		t.Errorf("the plan does not mention a.txt:\n%s", out)
+	}
+	if _, err := os.Stat(state); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("sync -dry-run left %s (stat: %v)", state, err)
+	}
+}

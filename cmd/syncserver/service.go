@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/syncagent/syncagent/internal/config"
 	"github.com/syncagent/syncagent/internal/svc"
 	"github.com/syncagent/syncagent/server"
 )
@@ -42,11 +43,16 @@ func (m *Main) service(action string, args []string) error {
 		if _, err := server.LoadConfig(*path); err != nil {
 			return fmt.Errorf("not installing: %w", err)
 		}
+		refs, err := config.References(*path)
+		if err != nil {
+			return fmt.Errorf("not installing: %w", err)
+		}
+		spec.Env = refs
 	}
 	if err := svc.Control(spec, action); err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "syncserver: %s done\n", action)
+	fmt.Fprint(m.Stdout, svc.Done(spec, action))
 	return nil
 }
 

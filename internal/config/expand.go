@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"os"
+	"sort"
 	"strings"
 )
 
@@ -200,4 +202,26 @@ func escapeDoubleQuoted(val string) string {
 		}
 	}
 	return b.String()
+}
+
+// References returns the names of the environment variables the file at
+// path refers to with ${NAME}, as Load would expand them (comments and
+// $${ escapes excluded), sorted and without repeats. An installer uses it
+// to learn what a service will need in its environment.
+func References(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	seen := map[string]bool{}
+	expand(data, func(name string) (string, bool) {
+		seen[name] = true
+		return "x", true
+	})
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names, nil
 }

@@ -79,6 +79,25 @@ func parse(data []byte, dst any, lookup func(string) (string, bool)) error {
 	return nil
 }
 
+// LoadKeys reads from the file at path only the keys dst declares, over
+// the defaults dst holds, for a command that needs one or two settings and
+// not the rest (syncagent status needs status_listen, not the password).
+// References to unset variables are left as written instead of failing,
+// and unknown keys are ignored; a value dst needs that still holds "${" is
+// for the caller to refuse. Safe for concurrent use as long as the dst
+// values differ.
+func LoadKeys(path string, dst any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read config: %w", err)
+	}
+	data, _ = expand(data, os.LookupEnv)
+	if err := yaml.Unmarshal(data, dst); err != nil {
+		return InFile(path, yamlError(err))
+	}
+	return nil
+}
+
 // yamlError rewrites a yaml library error into lines of "line N: ...",
 // without the library's "yaml: " prefix. Only TypeErrors and syntax errors
 // reach it: the checker has turned everything else into its own messages.
@@ -100,12 +119,35 @@ func yamlError(err error) error {
 	return fmt.Errorf("%s: syntax error: %s", line, msg)
 }
 
+// Empty reports whether data, a config file, holds no settings: nothing,
+// comments only, or an empty document.
+func Empty(data []byte) bool {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+		return errors.Is(err, io.EOF)
+	}
+	if len(doc.Content) == 0 {
+		return true
+	}
+	n := doc.Content[0]
+	return (n.Kind == yaml.MappingNode && len(n.Content) == 0) || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
+}
+
 // AbsPath makes a configured file path absolute: a leading "~/" stands for
 // the user's home directory, and a relative path is taken from the current
 // directory. The result is cleaned. An empty path stays empty.
 func AbsPath(p string) (string, error) {
+	return AbsPathFrom("", p)
+}
+
+// AbsPathFrom is AbsPath taking a relative path from dir instead of the
+// current directory (from the current directory when dir is "").
+func AbsPathFrom(dir, p string) (string, error) {
 	if p == "" {
 		return "", nil
+	}
+	if dir != "" && !filepath.IsAbs(p) && p != "~" && !strings.HasPrefix(p, "~/") {
+		p = filepath.Join(dir, p)
 	}
 	if p == "~" || strings.HasPrefix(p, "~/") {
 		home, err := os.UserHomeDir()

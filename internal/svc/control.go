@@ -55,7 +55,9 @@ func installed(sp Spec, s service.Service) bool {
 // Control performs install, uninstall, start, stop or restart. Installing
 // an installed service fails with ErrInstalled, and any other action on a
 // service that is not installed fails with ErrNotInstalled, both with a
-// message a person can act on.
+// message a person can act on. Install refuses a binary built by go run,
+// and saves the variables sp.Env names in EnvPath (see writeEnv);
+// uninstall removes that file. Stop returns once the program has ended.
 func Control(sp Spec, action string) error {
 	s, err := newService(sp, nil)
 	if err != nil {
@@ -73,11 +75,27 @@ func Control(sp Spec, action string) error {
 	default:
 		return fmt.Errorf("unknown service action %q", action)
 	}
+	if action == "install" {
+		if err := checkExecutable(sp); err != nil {
+			return err
+		}
+		if err := writeEnv(sp); err != nil {
+			return err
+		}
+	}
 	if err := service.Control(s, action); err != nil {
+		if action == "install" {
+			removeEnv(sp)
+		}
 		return fmt.Errorf("%s service %s: %w", action, sp.Name, err)
 	}
-	if action == "uninstall" && Platform() == "unix-systemv" {
-		removeRCLinks(sp.Name)
+	if action == "uninstall" {
+		if Platform() == "unix-systemv" {
+			removeRCLinks(sp.Name)
+		}
+		if err := removeEnv(sp); err != nil {
+			return fmt.Errorf("uninstall service %s: %w", sp.Name, err)
+		}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"syscall"
 
 	"github.com/kardianos/service"
@@ -25,12 +26,22 @@ type Spec struct {
 	ConfigPath string
 	// Executable is the program the service runs; empty means this one.
 	Executable string
+	// Env names the environment variables the config refers to (${NAME}).
+	// Install saves their values from its own environment into EnvPath,
+	// readable only by root, which the service manager reads before it
+	// starts the program; where there is no such file, or a variable is
+	// not set, install refuses, naming the variable.
+	Env []string
 }
 
 // RestartDelay is how long the service manager waits before restarting a
 // service that exited (Windows recovery actions and the SysV supervisor;
 // systemd and launchd use their own defaults).
 const RestartDelay = "5s"
+
+// stopWait is how long the SysV script's stop waits for the program to
+// end (syncserver lets transfers finish for 30 s) before it kills it.
+const stopWait = "60s"
 
 func (sp Spec) config() (*service.Config, error) {
 	abs, err := filepath.Abs(sp.ConfigPath)
@@ -62,6 +73,9 @@ func (sp Spec) config() (*service.Config, error) {
 			"RunAtLoad": true,
 			// SysV init has no restart policy: our script supervises.
 			"SysvScript": sysvScript,
+			// launchd: stdout and stderr to /var/log/NAME.{out,err}.log
+			// (kardianos would drop them). systemd keeps the journal.
+			"LogOutput": runtime.GOOS == "darwin",
 		},
 	}, nil
 }

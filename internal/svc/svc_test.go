@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/syncagent/syncagent/internal/testenv"
 )
 
 func testSpec(t *testing.T) Spec {
@@ -51,9 +53,7 @@ func TestInstallRoundTrip(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the install round trip runs on Linux (CI); other platforms are cross-built only")
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("installing a service needs root; CI runs this test as root")
-	}
+	testenv.NeedRoot(t, "installs a system service")
 	sp := testSpec(t)
 	def := DefinitionPath(sp)
 	if def == "" {
