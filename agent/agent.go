@@ -1,12 +1,16 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +28,11 @@ const staleTempAge = time.Hour
 
 // ErrNotInSync is returned by Sync when a pass left work undone.
 var ErrNotInSync = errors.New("not in sync")
+
+// ErrPending is returned by a dry run of Sync for a folder with work to
+// do; it is an ErrNotInSync. A caller that only wanted the plan printed
+// may take it for success.
+var ErrPending = fmt.Errorf("actions pending: %w", ErrNotInSync)
 
 // Defaults for Sync's retries of a pass that failed on the network: three
 // passes in all (as rclone's --retries), a second apart and more.
@@ -52,6 +61,9 @@ type Agent struct {
 	// folder, doubled for each later one up to retryMax, with jitter
 	// (0: DefaultSyncRetryDelay).
 	SyncRetryDelay time.Duration
+	// StatusListener, when set, is where Run serves the status endpoint
+	// instead of listening on Config.StatusListen; Run closes it.
+	StatusListener net.Listener
 
 	statusAddr atomic.Value // string: the status endpoint's address while Run runs
 	db         *syncstate.DB
@@ -122,7 +134,7 @@ func NewPool(cfg Config, name string, logger *slog.Logger) (*remote.Pool, error)
 // Run keeps every folder in sync until ctx is cancelled, then flushes the
 // state. A folder never stops because its server is away: it retries.
 func (a *Agent) Run(ctx context.Context) error {
-	if a.Config.StatusListen != "" {
+	if a.Config.StatusListen != "" || a.StatusListener != nil {
 		stop, err := a.serveStatus()
 		if err != nil {
 			return err
@@ -192,27 +204,38 @@ func (f *folder) removeStaleTemps(ctx context.Context) {
 }
 
 // Sync runs one pass over the named folder (all folders when name is
-// empty). It returns ErrNotInSync when anything is left to do; with dryRun
-// it prints the plan to out and changes nothing. A pass that fails on the
-// network or with the server away is run again, up to SyncAttempts passes
-// in all; the next pass takes up where the failed one stopped.
+// empty). It returns ErrNotInSync when a pass left anything undone; with
+// dryRun it prints the plan to out, each line after the folder's name,
+// changes nothing, and returns ErrPending for each folder with work to
+// do. A folder whose pass has nothing to do says so on out. A pass that fails on the network or
+// with the server away is run again, up to SyncAttempts passes in all; the
+// next pass takes up where the failed one stopped.
 func (a *Agent) Sync(ctx context.Context, name string, dryRun bool, out io.Writer) error {
-	found := false
+	if name != "" && !slices.ContainsFunc(a.folders, func(f *folder) bool { return f.cfg.Name == name }) {
+		names := make([]string, len(a.folders))
+		for i, f := range a.folders {
+			names[i] = f.cfg.Name
+		}
+		return fmt.Errorf("no folder named %q in the config; its folders: %s", name, strings.Join(names, ", "))
+	}
 	var errs []error
 	for _, f := range a.folders {
 		if name != "" && f.cfg.Name != name {
 			continue
 		}
-		found = true
-		res, err := a.syncFolder(ctx, f, dryRun, out)
+		res, err := a.syncFolder(ctx, f, dryRun, &linePrefixer{w: out, prefix: f.cfg.Name + ": "})
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		pending := res.Plan.Len() - res.Plan.Count(plan.Nothing)
+		if pending == 0 {
+			fmt.Fprintf(out, "%s: nothing to do\n", f.cfg.Name)
+		}
 		switch {
 		case dryRun && pending > 0:
-			errs = append(errs, fmt.Errorf("folder %s: %d actions pending: %w", f.cfg.Name, pending, ErrNotInSync))
+			errs = append(errs, fmt.Errorf("folder %s: %d %w", f.cfg.Name, pending, ErrPending))
+		case dryRun:
 		case len(res.Problems) > 0 || len(res.Retry) > 0:
 			var paths []string
 			for p, e := range res.Problems {
@@ -222,9 +245,6 @@ func (a *Agent) Sync(ctx context.Context, name string, dryRun bool, out io.Write
 			sort.Strings(paths)
 			errs = append(errs, fmt.Errorf("folder %s: %d paths not synced (%v): %w", f.cfg.Name, len(paths), paths, ErrNotInSync))
 		}
-	}
-	if !found {
-		return fmt.Errorf("no folder named %q in the config", name)
 	}
 	if err := a.db.Flush(); err != nil {
 		errs = append(errs, err)
@@ -295,4 +315,36 @@ func (a *Agent) Close() error {
 		p.Close()
 	}
 	return a.db.Close()
+}
+
+// linePrefixer writes each line after prefix. Like the writer it wraps,
+// it is not safe for concurrent use.
+type linePrefixer struct {
+	w      io.Writer
+	prefix string
+	mid    bool // within a line: its prefix is written
+}
+
+func (p *linePrefixer) Write(b []byte) (int, error) {
+	n := 0
+	for len(b) > 0 {
+		if !p.mid {
+			if _, err := io.WriteString(p.w, p.prefix); err != nil {
+				return n, err
+			}
+			p.mid = true
+		}
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line = b[:i+1]
+			p.mid = false
+		}
+		m, err := p.w.Write(line)
+		n += m
+		if err != nil {
+			return n, err
+		}
+		b = b[len(line):]
+	}
+	return n, nil
 }

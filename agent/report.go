@@ -124,9 +124,11 @@ func (a *Agent) Report(ctx context.Context) status.Report {
 // serveStatus starts the status endpoint on cfg.StatusListen and returns
 // the function that shuts it down.
 func (a *Agent) serveStatus() (stop func(), err error) {
-	ln, err := net.Listen("tcp", a.Config.StatusListen)
-	if err != nil {
-		return nil, fmt.Errorf("status_listen: %w", err)
+	ln := a.StatusListener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", a.Config.StatusListen); err != nil {
+			return nil, fmt.Errorf("status_listen: %w", err)
+		}
 	}
 	h := &status.Handler{Source: a}
 	if m, ok := a.Metrics.(*status.Metrics); ok {

@@ -17,12 +17,7 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 		}
 		return fmt.Sprintf("%.0f%%", 100*float64(t.Done)/float64(t.Size))
 	},
-	"when": func(t time.Time) string {
-		if t.IsZero() {
-			return "never"
-		}
-		return t.Local().Format("2006-01-02 15:04:05")
-	},
+	"when": FormatTime,
 }).Parse(`<!doctype html>
 <html lang="en">
 <head>
@@ -81,4 +76,18 @@ func HumanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// TimeLayout is how every syncagent command and the status page print a
+// time: RFC 3339 to the millisecond with the zone's offset, in the local
+// zone, which restore -at reads back.
+const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// FormatTime prints t in TimeLayout in the local zone, or "never" for the
+// zero time.
+func FormatTime(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.Local().Format(TimeLayout)
 }

@@ -5,24 +5,43 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/syncagent/syncagent/internal/cli"
 )
 
 func main() {
 	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
-	if err := m.Run(context.Background(), os.Args[1:]); err != nil {
-		if !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errQuiet) {
-			fmt.Fprintln(os.Stderr, "syncagent:", err)
-		}
-		os.Exit(1)
-	}
+	os.Exit(exitCode(m.Run(context.Background(), os.Args[1:]), os.Stderr))
 }
 
-// errQuiet is an error already reported to the user.
-var errQuiet = errors.New("already reported")
+// exitCode reports err on stderr unless it already was, and returns the
+// process's exit code: 0 for success and for -h, the code of an
+// *exitError, else 1.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, cli.ErrHelp) {
+		return 0
+	}
+	if !errors.Is(err, cli.ErrReported) {
+		fmt.Fprintln(stderr, "syncagent:", err)
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 1
+}
+
+// exitError is an error with an exit code other than 1.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
 
 // Main holds the program's standard streams so tests can run commands in process.
 type Main struct {
@@ -30,32 +49,46 @@ type Main struct {
 	Stdout, Stderr io.Writer
 }
 
-const usage = `usage: syncagent <command> [flags]
+// program is every command, in the order the usage lists them; each
+// command's -h and the README's command reference are made from it.
+var program = cli.Program{Name: "syncagent", Commands: []cli.Command{
+	{Name: "run", Args: "[-config FILE] [-log-level LEVEL]",
+		Summary: "keep every folder in sync until SIGINT/SIGTERM"},
+	{Name: "sync", Args: "[-config FILE] [-folder NAME] [-dry-run] [-log-level LEVEL]",
+		Summary: "one reconcile pass, then exit: 0 in sync, 1 on error\n(-dry-run: print each folder's plan, change nothing, exit 0)"},
+	{Name: "status", Args: "[-config FILE] [-json]",
+		Summary: "what the running agent is doing: exit 0 all well, 1 no agent answers, 3 a folder in error"},
+	{Name: "quickstart", Args: "[-listen ADDR] [-status ADDR] [DIR]",
+		Summary: "start an embedded syncserver on 127.0.0.1 and keep DIR (default ./quickstart)\nin two-way sync with it; print its ftp:// URL and the status page's URL"},
+	{Name: "ls", Args: "-server NAME [-config FILE] [REMOTE_PATH]",
+		Summary: "list a remote folder (default /)"},
+	{Name: "get", Aliases: []string{"recv"}, Args: "-server NAME [-config FILE] REMOTE_PATH [LOCAL_PATH]",
+		Summary: "download a remote file, resuming an interrupted download, verified"},
+	{Name: "put", Aliases: []string{"send"}, Args: "-server NAME [-config FILE] LOCAL_PATH [REMOTE_PATH]",
+		Summary: "upload a local file, resumable, verified"},
+	{Name: "versions", Args: "-server NAME [-config FILE] REMOTE_PATH",
+		Summary: "list a file's old versions kept by syncserver"},
+	{Name: "restore", Args: "-server NAME [-config FILE] [-at TIME] REMOTE_PATH [LOCAL_PATH]",
+		Summary: "the content REMOTE_PATH had at TIME (RFC 3339, or a duration ago: 90m, 36h, 2d;\ndefault: the newest old version), to LOCAL_PATH or its place in the synced folder"},
+	{Name: "install", Args: "[-config FILE]", Summary: "install as an OS service running \"run -config FILE\""},
+	{Name: "uninstall", Args: "[-config FILE]", Summary: "remove the OS service"},
+	{Name: "start", Args: "[-config FILE]", Summary: "start the OS service"},
+	{Name: "stop", Args: "[-config FILE]", Summary: "stop the OS service"},
+	{Name: "restart", Args: "[-config FILE]", Summary: "restart the OS service"},
+	{Name: "version", Summary: "print the version"},
+	{Name: "help", Args: "[COMMAND]", Summary: "print this usage, or a command's"},
+}}
 
-commands:
-  run        [-config FILE]                 keep every folder in sync until SIGINT/SIGTERM
-  sync       [-config FILE] [-folder NAME] [-dry-run]
-                                            one pass, then exit: 0 in sync, 1 otherwise
-  quickstart [DIR]                          a local syncserver plus DIR (default ./quickstart) kept in sync
-  versions   -server NAME [-config FILE] REMOTE_PATH
-                                            list a file's old versions on syncserver
-  restore    -server NAME [-config FILE] [-at TIME] REMOTE_PATH [LOCAL_PATH]
-                                            the content REMOTE_PATH had at TIME (RFC 3339 or a duration
-                                            ago; default: the newest old version), to LOCAL_PATH or its
-                                            place in the synced folder
-  status     [-config FILE] [-json]         what the running agent is doing
-  ls         -server NAME [-config FILE] REMOTE_PATH
-  get|recv   -server NAME [-config FILE] REMOTE_PATH [LOCAL_PATH]
-  put|send   -server NAME [-config FILE] LOCAL_PATH [REMOTE_PATH]
-  install    [-config FILE] | uninstall | start | stop | restart
-  version
-`
+// flags returns the flag set of the command called name.
+func (m *Main) flags(name string) *cli.FlagSet {
+	return program.NewFlagSet(name, m.Stdout, m.Stderr)
+}
 
 // Run runs one subcommand.
 func (m *Main) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprint(m.Stderr, usage)
-		return flag.ErrHelp
+		fmt.Fprint(m.Stderr, program.Usage())
+		return cli.ErrReported
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
@@ -80,11 +113,14 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	case "install", "uninstall", "start", "stop", "restart":
 		return m.service(cmd, rest)
 	case "version":
-		return m.version()
+		return m.version(rest)
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(m.Stdout, usage)
-		return nil
+		name, err := program.Help(rest, m.Stdout, m.Stderr)
+		if err != nil || name == "" {
+			return err
+		}
+		return m.Run(ctx, []string{name, "-h"})
 	}
-	fmt.Fprint(m.Stderr, usage)
+	fmt.Fprint(m.Stderr, program.Usage())
 	return fmt.Errorf("unknown command %q", cmd)
 }

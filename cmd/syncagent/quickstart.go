@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"net"
@@ -29,10 +28,13 @@ const quickstartUser = "quickstart"
 // two-way sync with it, storing the server's files in .quickstart-server
 // beside DIR.
 func (m *Main) quickstart(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	listen := fs.String("listen", "127.0.0.1:2121", "server address (a free port is picked if this one is taken)")
+	fs := m.flags("quickstart")
+	listen := fs.String("listen", "127.0.0.1:2121", "`ADDR` of the server (a free port is picked if this one is taken)")
+	statusAt := fs.String("status", "127.0.0.1:7777", "`ADDR` of the status page (a free port is picked if this one is taken; \"\" for none)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := fs.WantArgs(0, 1); err != nil {
 		return err
 	}
 	dir := "quickstart"
@@ -58,12 +60,9 @@ func (m *Main) quickstart(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := m.listenOrAny("server", *listen)
 	if err != nil {
-		ln, err = net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return fmt.Errorf("listen: %w", err)
-		}
+		return err
 	}
 	logger := logging.New(m.Stdout, "info", "text")
 
@@ -90,6 +89,14 @@ func (m *Main) quickstart(ctx context.Context, args []string) error {
 	acfg := agent.DefaultConfig()
 	acfg.State = filepath.Join(serverDir, "agent-state.db")
 	acfg.StatusListen = ""
+	var statusLn net.Listener
+	if *statusAt != "" {
+		if statusLn, err = m.listenOrAny("status page", *statusAt); err != nil {
+			return err
+		}
+		defer statusLn.Close()
+		acfg.StatusListen = statusLn.Addr().String()
+	}
 	acfg.Servers = map[string]agent.ServerConfig{quickstartUser: {
 		Address: ln.Addr().String(), User: quickstartUser, Password: password, TLS: agent.TLSNone,
 		Connections: agent.DefaultConnections,
@@ -104,9 +111,13 @@ func (m *Main) quickstart(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
+	a.StatusListener = statusLn
 
 	fmt.Fprintf(m.Stdout, "syncserver: ftp://%s:%s@%s/   (files stored in %s)\n", quickstartUser, password, ln.Addr(), scfg.Root)
 	fmt.Fprintf(m.Stdout, "syncagent:  %s  <->  that server, two-way. Drop files in either; Ctrl-C stops both.\n", dir)
+	if acfg.StatusListen != "" {
+		fmt.Fprintf(m.Stdout, "status:     http://%s/\n", acfg.StatusListen)
+	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -130,4 +141,30 @@ func quickstartPassword(path string) (string, error) {
 		return "", err
 	}
 	return pw, nil
+}
+
+// listenOrAny listens on addr, or on a free port of 127.0.0.1 when addr
+// is taken, saying so.
+func (m *Main) listenOrAny(what, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		return ln, nil
+	}
+	ln, err2 := net.Listen("tcp", "127.0.0.1:0")
+	if err2 != nil {
+		return nil, fmt.Errorf("%s: %w", what, err2)
+	}
+	fmt.Fprintf(m.Stdout, "%s: %s is taken (%v); using %s instead\n", what, addr, unwrapOp(err), ln.Addr())
+	return ln, nil
+}
+
+// unwrapOp returns the innermost cause of a net error ("address already in use").
+func unwrapOp(err error) error {
+	for {
+		inner := errors.Unwrap(err)
+		if inner == nil {
+			return err
+		}
+		err = inner
+	}
 }

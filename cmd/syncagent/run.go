@@ -2,24 +2,26 @@ package main
 
 import (
 	"context"
-	"flag"
 	"log/slog"
 
 	"github.com/syncagent/syncagent/agent"
+	"github.com/syncagent/syncagent/internal/cli"
 	"github.com/syncagent/syncagent/internal/logging"
 	"github.com/syncagent/syncagent/internal/svc"
 )
 
-func configFlag(fs *flag.FlagSet) *string {
-	return fs.String("config", agent.DefaultConfigPath(), "config file")
+func configFlag(fs *cli.FlagSet) *string {
+	return fs.String("config", agent.DefaultConfigPath(), "config `FILE`")
 }
 
 func (m *Main) run(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.flags("run")
 	path := configFlag(fs)
-	logLevel := fs.String("log-level", "info", "debug | info | warn | error")
+	logLevel := logLevelFlag(fs, "info")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := fs.WantArgs(0, 0); err != nil {
 		return err
 	}
 	cfg, err := agent.LoadConfig(*path)
@@ -38,4 +40,8 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		logger.Info("stopped; state saved")
 		return err
 	})
+}
+
+func logLevelFlag(fs *cli.FlagSet, def string) *string {
+	return fs.String("log-level", def, "`LEVEL` of the log: debug | info | warn | error")
 }

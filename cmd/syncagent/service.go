@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 
 	"github.com/syncagent/syncagent/agent"
@@ -20,10 +19,12 @@ func serviceSpec(configPath string) svc.Spec {
 
 // service installs or controls the OS service.
 func (m *Main) service(action string, args []string) error {
-	fs := flag.NewFlagSet(action, flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.flags(action)
 	path := configFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := fs.WantArgs(0, 0); err != nil {
 		return err
 	}
 	spec := serviceSpec(*path)
@@ -44,7 +45,10 @@ func (m *Main) service(action string, args []string) error {
 	return nil
 }
 
-func (m *Main) version() error {
+func (m *Main) version(args []string) error {
+	if err := program.ParseNone("version", args, m.Stdout, m.Stderr); err != nil {
+		return err
+	}
 	fmt.Fprintln(m.Stdout, "syncagent", svc.VersionString())
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -19,13 +18,22 @@ import (
 // statusTimeout bounds the request to the running agent's endpoint.
 const statusTimeout = 10 * time.Second
 
+// Exit codes of the status command besides 0 (all well): no agent
+// answers, or one answers with a folder in error.
+const (
+	exitNoAgent     = 1
+	exitFolderError = 3
+)
+
 // status prints what the running agent is doing, from its status endpoint.
 func (m *Main) status(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.flags("status")
 	path := configFlag(fs)
 	asJSON := fs.Bool("json", false, "print the endpoint's JSON")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := fs.WantArgs(0, 0); err != nil {
 		return err
 	}
 	// Only status_listen: the servers' passwords may come from variables
@@ -43,16 +51,30 @@ func (m *Main) status(ctx context.Context, args []string) error {
 	if err != nil {
 		var op *net.OpError
 		if errors.As(err, &op) && op.Op == "dial" {
-			return fmt.Errorf("no agent is running: nothing answers on %s (status_listen of %s)", listen, *path)
+			err = fmt.Errorf("no agent is running: nothing answers on %s (status_listen of %s)", listen, *path)
+		} else {
+			err = fmt.Errorf("ask the agent at %s: %w", listen, err)
 		}
-		return fmt.Errorf("ask the agent at %s: %w", listen, err)
+		return &exitError{exitNoAgent, err}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(m.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printReport(m, rep)
 	}
-	printReport(m, rep)
+	var failing []string
+	for _, f := range rep.Folders {
+		if f.State == "error" {
+			failing = append(failing, f.Name)
+		}
+	}
+	if len(failing) > 0 {
+		return &exitError{exitFolderError, fmt.Errorf("folders in error: %s", strings.Join(failing, ", "))}
+	}
 	return nil
 }
 
@@ -62,7 +84,7 @@ func printReport(m *Main, rep status.Report) {
 	for _, f := range rep.Folders {
 		last := "never"
 		if !f.LastSync.IsZero() {
-			last = f.LastSync.Local().Format("2006-01-02 15:04:05")
+			last = status.FormatTime(f.LastSync)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d (%s)\t%s\t%d\t%d\t%d\t%s\n", f.Name, f.State, f.FilesQueued,
 			status.HumanBytes(f.BytesQueued), last, f.Conflicts, f.Uploaded, f.Downloaded, f.LastError)

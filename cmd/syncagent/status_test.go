@@ -121,8 +121,34 @@ func TestStatusNoAgent(t *testing.T) {
 	yaml := strings.Replace(string(b), `status_listen: ""`, "status_listen: "+freeAddr(t), 1)
 	os.WriteFile(e.config, []byte(yaml), 0o600)
 	_, err := e.run(t, "status", "-config", e.config)
-	if err == nil || !strings.Contains(err.Error(), "no agent is running") {
-		t.Errorf("status without an agent: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "no agent is running") || exitCode(err, io.Discard) != exitNoAgent {
+		t.Errorf("status without an agent: %v (exit %d), want exit %d", err, exitCode(err, io.Discard), exitNoAgent)
+	}
+}
+
+// TestStatusExitCodes: status exits 0 while every folder is well and 3
+// once a folder is in error (here its local folder vanished), printing
+// the table either way.
+func TestStatusExitCodes(t *testing.T) {
+	e := startVersionsEnv(t)
+	b, _ := os.ReadFile(e.config)
+	os.WriteFile(e.config, append(b, "    poll: 100ms\n"...), 0o600)
+	runStatusAgent(t, e)
+	out, err := e.run(t, "status", "-config", e.config)
+	if code := exitCode(err, io.Discard); code != 0 || !strings.Contains(out, "idle") {
+		t.Fatalf("status of a healthy agent: exit %d (%v)\n%s", code, err, out)
+	}
+	if err := os.Rename(e.local, e.local+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the folder in error", func() bool {
+		_, err := e.run(t, "status", "-config", e.config)
+		return err != nil
+	})
+	out, err = e.run(t, "status", "-config", e.config)
+	if code := exitCode(err, io.Discard); code != exitFolderError || !strings.Contains(out, "error") ||
+		!strings.Contains(err.Error(), "docs") {
+		t.Errorf("status with a folder in error: exit %d (%v), want %d\n%s", code, err, exitFolderError, out)
 	}
 }
 

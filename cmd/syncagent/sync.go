@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -14,13 +13,15 @@ import (
 )
 
 func (m *Main) sync(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.flags("sync")
 	path := configFlag(fs)
-	folder := fs.String("folder", "", "sync only this folder")
+	folder := fs.String("folder", "", "sync only the folder called `NAME`")
 	dryRun := fs.Bool("dry-run", false, "print the plan and change nothing")
-	logLevel := fs.String("log-level", "info", "debug | info | warn | error")
+	logLevel := logLevelFlag(fs, "info")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := fs.WantArgs(0, 0); err != nil {
 		return err
 	}
 	cfg, err := agent.LoadConfig(*path)
@@ -46,5 +47,28 @@ func (m *Main) sync(ctx context.Context, args []string) error {
 	defer a.Close()
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	return a.Sync(ctx, *folder, *dryRun, m.Stdout)
+	err = a.Sync(ctx, *folder, *dryRun, m.Stdout)
+	if *dryRun {
+		err = dropPending(err)
+	}
+	return err
+}
+
+// dropPending removes from err the agent.ErrPending of each folder with
+// work to do: the plan a dry run printed is its result, not an error.
+func dropPending(err error) error {
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		if errors.Is(err, agent.ErrPending) {
+			return nil
+		}
+		return err
+	}
+	var keep []error
+	for _, e := range joined.Unwrap() {
+		if !errors.Is(e, agent.ErrPending) {
+			keep = append(keep, e)
+		}
+	}
+	return errors.Join(keep...)
 }

@@ -145,12 +145,13 @@ func TestSyncCommand(t *testing.T) {
 	cfg := writeSyncConfig(t, dir, addr, []syncFolder{{"docs", local}}, "")
 	remote := filepath.Join(home, "docs")
 
-	// A dry run on a folder with work to do plans it, exits 1 and changes nothing.
+	// A dry run on a folder with work to do plans it, each line after the
+	// folder's name, exits 0 and changes nothing.
 	out, _, code := runSyncagent(t, syncCmd(t, cfg, "-dry-run"))
-	if code != 1 {
-		t.Errorf("sync -dry-run with work pending exited %d, want 1", code)
+	if code != 0 {
+		t.Errorf("sync -dry-run with work pending exited %d, want 0", code)
 	}
-	for _, want := range []string{"upload a.txt", "upload sub/b.txt"} {
+	for _, want := range []string{"docs: upload a.txt", "docs: upload sub/b.txt"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("sync -dry-run did not print %q", want)
 		}
@@ -165,17 +166,17 @@ func TestSyncCommand(t *testing.T) {
 	}
 	wantFiles(t, remote, files)
 
-	// In sync: a dry run plans nothing and exits 0.
+	// In sync: a dry run says there is nothing to do and exits 0.
 	out, _, code = runSyncagent(t, syncCmd(t, cfg, "-dry-run"))
-	if code != 0 || strings.TrimSpace(out) != "" {
-		t.Errorf("sync -dry-run when in sync: exit %d, output %q; want 0 and nothing", code, out)
+	if code != 0 || strings.TrimSpace(out) != "docs: nothing to do" {
+		t.Errorf("sync -dry-run when in sync: exit %d, output %q; want 0 and \"docs: nothing to do\"", code, out)
 	}
 
 	// A local change: the dry run names it and leaves the server's copy alone.
 	writeFiles(t, local, map[string]string{"a.txt": "alpha, edited"})
 	out, _, code = runSyncagent(t, syncCmd(t, cfg, "-dry-run"))
-	if code != 1 || !strings.Contains(out, "upload a.txt") {
-		t.Errorf("sync -dry-run after an edit: exit %d, output %q; want 1 and \"upload a.txt\"", code, out)
+	if code != 0 || strings.TrimSpace(out) != "docs: upload a.txt (changed locally)" {
+		t.Errorf("sync -dry-run after an edit: exit %d, output %q; want 0 and \"docs: upload a.txt (changed locally)\"", code, out)
 	}
 	wantFiles(t, remote, files)
 	if _, _, code := runSyncagent(t, syncCmd(t, cfg)); code != 0 {
@@ -199,14 +200,15 @@ func TestSyncCommandOneFolder(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(home, "one")); !os.IsNotExist(err) {
 		t.Errorf("sync -folder two touched folder one on the server (%v)", err)
 	}
-	// Folder one still has work to do.
-	if _, _, code := runSyncagent(t, syncCmd(t, cfg, "-dry-run")); code != 1 {
-		t.Errorf("sync -dry-run of both folders exited %d, want 1 (folder one pending)", code)
+	// Folder one still has work to do; two has none.
+	out, _, code := runSyncagent(t, syncCmd(t, cfg, "-dry-run"))
+	if code != 0 || out != "one: upload 1.txt (changed locally)\ntwo: nothing to do\n" {
+		t.Errorf("sync -dry-run of both folders: exit %d, output %q; want 0, folder one's upload and two's nothing to do", code, out)
 	}
 
 	_, stderr, code := runSyncagent(t, syncCmd(t, cfg, "-folder", "nosuch"))
-	if code == 0 || !strings.Contains(stderr, "nosuch") {
-		t.Errorf("sync -folder nosuch: exit %d, stderr %q; want non-zero naming the folder", code, stderr)
+	if code != 1 || !strings.Contains(stderr, `"nosuch"`) || !strings.Contains(stderr, "one, two") {
+		t.Errorf("sync -folder nosuch: exit %d, stderr %q; want 1 naming it and the valid names", code, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(home, "one")); !os.IsNotExist(err) {
 		t.Errorf("sync -folder nosuch touched the server (%v)", err)

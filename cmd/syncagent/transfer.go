@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
@@ -15,7 +13,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/syncagent/syncagent/agent"
 	"github.com/syncagent/syncagent/agent/remote"
 	"github.com/syncagent/syncagent/agent/status"
 	"golang.org/x/term"
@@ -31,29 +28,18 @@ const (
 
 // openServer parses the common flags of ls, get and put and connects.
 func (m *Main) openServer(name string, args []string, minArgs, maxArgs int) (*remote.Pool, []string, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	path := configFlag(fs)
-	server := fs.String("server", "", "name of a server in the config (required)")
-	if err := fs.Parse(args); err != nil {
+	c := newRemoteCmd(m, name)
+	if err := c.fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
-	if *server == "" {
-		return nil, nil, fmt.Errorf("%s: -server NAME is required", name)
+	if err := c.fs.WantArgs(minArgs, maxArgs); err != nil {
+		return nil, nil, err
 	}
-	if n := fs.NArg(); n < minArgs || n > maxArgs {
-		return nil, nil, fmt.Errorf("%s: want %d to %d paths, got %d", name, minArgs, maxArgs, n)
-	}
-	cfg, err := agent.LoadConfig(*path)
+	_, pool, _, err := c.open(m)
 	if err != nil {
 		return nil, nil, err
 	}
-	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	pool, err := agent.NewPool(cfg, *server, logger)
-	if err != nil {
-		return nil, nil, err
-	}
-	return pool, fs.Args(), nil
+	return pool, c.fs.Args(), nil
 }
 
 // ls lists a remote directory.
@@ -65,7 +51,9 @@ func (m *Main) ls(ctx context.Context, args []string) error {
 	defer pool.Close()
 	dir := "/"
 	if len(paths) == 1 {
-		dir = paths[0]
+		if dir, err = remoteArg(paths[0]); err != nil {
+			return err
+		}
 	}
 	entries, err := pool.List(ctx, dir)
 	if err != nil {
@@ -79,7 +67,7 @@ func (m *Main) ls(ctx context.Context, args []string) error {
 		}
 		when := ""
 		if !e.ModTime.IsZero() {
-			when = e.ModTime.Local().Format("2006-01-02 15:04")
+			when = status.FormatTime(e.ModTime)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t %s\t %s\n", kind, size, when, e.Name)
 	}
@@ -93,7 +81,10 @@ func (m *Main) get(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	rpath := paths[0]
+	rpath, err := remoteArg(paths[0])
+	if err != nil {
+		return err
+	}
 	lpath := path.Base(rpath)
 	if len(paths) == 2 {
 		lpath = paths[1]
@@ -141,8 +132,8 @@ func (m *Main) put(ctx context.Context, args []string) error {
 			rpath += filepath.Base(lpath)
 		}
 	}
-	if !strings.HasPrefix(rpath, "/") {
-		rpath = "/" + rpath
+	if rpath, err = remoteArg(rpath); err != nil {
+		return err
 	}
 	fi, err := os.Stat(lpath)
 	if err != nil {

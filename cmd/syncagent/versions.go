@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os/signal"
 	"path"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -16,33 +17,35 @@ import (
 
 	"github.com/syncagent/syncagent/agent"
 	"github.com/syncagent/syncagent/agent/remote"
+	"github.com/syncagent/syncagent/agent/status"
+	"github.com/syncagent/syncagent/internal/cli"
 	"github.com/syncagent/syncagent/internal/logging"
 )
 
-// remoteCmd is what the versions and restore commands share: flags for
-// the config, the server and the log level, and a pool to that server.
+// remoteCmd is what the commands that work on one server (ls, get, put,
+// versions, restore) share: flags for the config, the server and the log
+// level, and a pool to that server.
 type remoteCmd struct {
-	fs       *flag.FlagSet
+	fs       *cli.FlagSet
 	config   *string
 	server   *string
 	logLevel *string
 }
 
 func newRemoteCmd(m *Main, name string) *remoteCmd {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.flags(name)
 	return &remoteCmd{
 		fs:       fs,
 		config:   configFlag(fs),
-		server:   fs.String("server", "", "name of the server in the config's servers (required)"),
-		logLevel: fs.String("log-level", "warn", "debug | info | warn | error"),
+		server:   fs.String("server", "", "`NAME` of the server in the config's servers (required)"),
+		logLevel: logLevelFlag(fs, "warn"),
 	}
 }
 
 // open loads the config and opens a pool to the chosen server.
 func (c *remoteCmd) open(m *Main) (agent.Config, *remote.Pool, *slog.Logger, error) {
 	if *c.server == "" {
-		return agent.Config{}, nil, nil, fmt.Errorf("%s: -server is required", c.fs.Name())
+		return agent.Config{}, nil, nil, fmt.Errorf("%s: -server NAME is required (one of the config's servers)", c.fs.Name())
 	}
 	cfg, err := agent.LoadConfig(*c.config)
 	if err != nil {
@@ -56,28 +59,28 @@ func (c *remoteCmd) open(m *Main) (agent.Config, *remote.Pool, *slog.Logger, err
 	return cfg, pool, logger, nil
 }
 
-// remoteArg checks and cleans a REMOTE_PATH argument.
+// remoteArg checks and cleans a REMOTE_PATH argument, read from the top
+// of the login's home whether or not it starts with "/". It refuses what
+// the config refuses in a folder's remote: "..", a backslash or a NUL.
 func remoteArg(p string) (string, error) {
-	if !strings.HasPrefix(p, "/") {
-		return "", fmt.Errorf("remote path %q: must be absolute (start with /)", p)
+	if strings.ContainsAny(p, "\\\x00") {
+		return "", fmt.Errorf("remote path %q: has a backslash or NUL; use / between folders", p)
 	}
-	return path.Clean(p), nil
+	if slices.Contains(strings.Split(p, "/"), "..") {
+		return "", fmt.Errorf("remote path %q: \"..\" is not allowed; name the folder from the top, as %q", p, path.Clean(p))
+	}
+	return path.Clean("/" + p), nil
 }
 
 // versions lists a remote file's old versions: when each stopped being
 // current, and its size.
 func (m *Main) versions(ctx context.Context, args []string) error {
 	c := newRemoteCmd(m, "versions")
-	c.fs.Usage = func() {
-		fmt.Fprintln(m.Stderr, "usage: syncagent versions -server NAME [-config FILE] REMOTE_PATH")
-		c.fs.PrintDefaults()
-	}
 	if err := c.fs.Parse(args); err != nil {
 		return err
 	}
-	if c.fs.NArg() != 1 {
-		c.fs.Usage()
-		return errQuiet
+	if err := c.fs.WantArgs(1, 1); err != nil {
+		return err
 	}
 	remotePath, err := remoteArg(c.fs.Arg(0))
 	if err != nil {
@@ -101,28 +104,35 @@ func (m *Main) versions(ctx context.Context, args []string) error {
 	w := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "CURRENT UNTIL\tSIZE\t")
 	for _, v := range vs {
-		fmt.Fprintf(w, "%s\t%d\t\n", v.Time.UTC().Format(timeLayout), v.Size)
+		fmt.Fprintf(w, "%s\t%d\t\n", status.FormatTime(v.Time), v.Size)
 	}
 	return w.Flush()
 }
 
-// timeLayout prints times as -at accepts them, to the millisecond.
-const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+// parseAt reads -at: what agent.ParseAt reads, and also a number of days
+// ago ("2d", "1.5d").
+func parseAt(s string, now time.Time) (time.Time, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.ParseFloat(days, 64); err == nil && n >= 0 && n < 1e5 {
+			return now.Add(-time.Duration(n * 24 * float64(time.Hour))), nil
+		}
+	}
+	t, err := agent.ParseAt(s, now)
+	if err != nil {
+		return t, fmt.Errorf("%w, or days ago (2d)", err)
+	}
+	return t, nil
+}
 
 // restore fetches a remote file's (or directory's) content as of a time.
 func (m *Main) restore(ctx context.Context, args []string) error {
 	c := newRemoteCmd(m, "restore")
-	at := c.fs.String("at", "", "time to restore to: RFC 3339, or a duration ago (90m); default: the newest old version")
-	c.fs.Usage = func() {
-		fmt.Fprintln(m.Stderr, "usage: syncagent restore -server NAME [-config FILE] [-at TIME] REMOTE_PATH [LOCAL_PATH]")
-		c.fs.PrintDefaults()
-	}
+	at := c.fs.String("at", "", "`TIME` to restore to: RFC 3339, or a duration ago (90m, 36h, 2d); default: the newest old version")
 	if err := c.fs.Parse(args); err != nil {
 		return err
 	}
-	if c.fs.NArg() < 1 || c.fs.NArg() > 2 {
-		c.fs.Usage()
-		return errQuiet
+	if err := c.fs.WantArgs(1, 2); err != nil {
+		return err
 	}
 	remotePath, err := remoteArg(c.fs.Arg(0))
 	if err != nil {
@@ -130,7 +140,7 @@ func (m *Main) restore(ctx context.Context, args []string) error {
 	}
 	var when time.Time
 	if *at != "" {
-		if when, err = agent.ParseAt(*at, time.Now()); err != nil {
+		if when, err = parseAt(*at, time.Now()); err != nil {
 			return err
 		}
 	}
@@ -183,10 +193,10 @@ func (m *Main) printRestored(r agent.RestoreResult, at time.Time) {
 	switch {
 	case r.Current:
 		fmt.Fprintf(m.Stdout, "%s: its current content is what it had at %s; fetched to %s\n",
-			r.RemotePath, at.UTC().Format(timeLayout), r.Local)
+			r.RemotePath, status.FormatTime(at), r.Local)
 	default:
 		fmt.Fprintf(m.Stdout, "%s: restored the version current until %s (%d bytes) to %s\n",
-			r.RemotePath, r.Version.Time.UTC().Format(timeLayout), r.Size, r.Local)
+			r.RemotePath, status.FormatTime(r.Version.Time), r.Size, r.Local)
 		if r.OldestKept && !at.IsZero() {
 			fmt.Fprintf(m.Stdout, "  note: this is the oldest version kept; older ones may have been pruned\n")
 		}

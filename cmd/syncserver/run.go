@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/syncagent/syncagent/internal/cli"
 	"github.com/syncagent/syncagent/internal/logging"
 	"github.com/syncagent/syncagent/internal/svc"
 	"github.com/syncagent/syncagent/server"
@@ -16,15 +16,17 @@ import (
 // shutdownGrace is how long running transfers get to finish on SIGTERM.
 const shutdownGrace = 30 * time.Second
 
-func configFlag(fs *flag.FlagSet) *string {
-	return fs.String("config", server.DefaultConfigPath(), "config file")
+func configFlag(fs *cli.FlagSet) *string {
+	return fs.String("config", server.DefaultConfigPath(), "config `FILE`")
 }
 
 func (m *Main) run(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.flags("run")
 	path := configFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := fs.WantArgs(0, 0); err != nil {
 		return err
 	}
 	cfg, err := server.LoadConfig(*path)

@@ -44,9 +44,12 @@ func TestPasswdPrintsAVerifiableHash(t *testing.T) {
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte("correct horse")) != nil {
 		t.Fatalf("printed %q, which does not verify the password", hash)
 	}
-	m = &Main{Stdin: strings.NewReader("\n"), Stdout: &out, Stderr: &errb}
-	if err := m.Run(context.Background(), []string{"passwd"}); err == nil {
-		t.Fatal("empty password accepted")
+	for _, bad := range []string{"\n", "short\n", "7 chars\n", strings.Repeat("x", 73) + "\n"} {
+		out.Reset()
+		m = &Main{Stdin: strings.NewReader(bad), Stdout: &out, Stderr: &errb}
+		if err := m.Run(context.Background(), []string{"passwd"}); err == nil || out.Len() > 0 {
+			t.Errorf("password %q from stdin accepted: printed %q", bad, out.String())
+		}
 	}
 }
 
