@@ -97,6 +97,9 @@ func (s *session) dispatch(verb, arg string) (quit bool) {
 			}
 		}(s.rnfr)
 	}
+	if consumesExpects(verb) {
+		defer clear(s.expects)
+	}
 	if !cmd.keepRest && !isTransferVerb(verb) {
 		s.rest = 0
 	}

@@ -38,6 +38,8 @@ func errorReply(err error) (int, string) {
 		return codeFileUnavailable, "File exists."
 	case errors.Is(err, ftpfs.ErrIsDir):
 		return codeFileUnavailable, "Is a directory."
+	case errors.Is(err, ftpfs.ErrPrecondition):
+		return codeFileBusy, "Precondition failed: the path is not as expected; nothing was changed."
 	case errors.Is(err, ftpfs.ErrNotDir):
 		return codeFileUnavailable, "Not a directory."
 	}

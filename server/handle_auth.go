@@ -170,6 +170,7 @@ var featLines = []string{
 	"MLST type*;size*;modify*;unique*;perm*;",
 	"REST STREAM",
 	"SITE BATCH",
+	"SITE EXPECT",
 	"SITE TREE",
 	"SIZE",
 	"TVFS",
@@ -253,9 +254,11 @@ func (s *session) handleSITE(arg string) {
 	sub, rest, _ := strings.Cut(arg, " ")
 	switch strings.ToUpper(sub) {
 	case "HELP", "":
-		s.replyLines(codeHelp, "SITE commands:", []string{"HELP", "BATCH", "TREE [path]"}, "End.")
+		s.replyLines(codeHelp, "SITE commands:", []string{"HELP", "BATCH", "EXPECT <facts> <path>", "TREE [path]"}, "End.")
 	case "BATCH":
 		s.handleBatch()
+	case "EXPECT":
+		s.handleExpect(rest)
 	case "TREE":
 		s.handleTree(rest)
 	default:

@@ -26,13 +26,16 @@ import (
 // sends "SITE BATCH", the server answers 150, and the client writes records
 // on the data connection:
 //
-//	record  = "F" SP size SP mtime SP pathlen LF path data trailer
+//	record  = "F" SP size SP mtime SP pathlen [SP expect] LF path data trailer
 //	trailer = sha256-hex LF      ; "-" LF drops the file (changed while read)
 //	end     = "E" LF
 //
 // size and pathlen are decimal byte counts; mtime is RFC 3659's
 // YYYYMMDDHHMMSS[.sss] or "-" to keep the time of the upload; path is
-// resolved like STOR's argument. Each file is written to the server's
+// resolved like STOR's argument; expect, if present, is a precondition in
+// SITE EXPECT's facts syntax ("absent", or "size=...;sha256=...;"): the
+// file is put in place only if its path is then as expected, else its
+// line says 450 Precondition failed (see handle_cond.go). Each file is written to the server's
 // staging area exactly as a STOR would be (same jail, same permission and
 // append-only rules, old versions kept), its SHA-256 is computed on
 // receipt, and it is committed under its name only when that matches the
@@ -55,7 +58,7 @@ import (
 // before it stay committed and are listed.
 const (
 	batchMaxRecords = 10000   // records in one batch
-	batchMaxHeader  = 64      // bytes in a record's header line
+	batchMaxHeader  = 256     // bytes in a record's header line (with an expect field)
 	batchMemMax     = 1 << 20 // records up to this size are received in memory
 	batchWorkers    = 8       // files being written at once
 	batchGroup      = 64      // staged files committed together (one pair of syncs)
@@ -66,6 +69,7 @@ var errBatchFraming = errors.New("malformed batch record")
 
 // handleBatch runs one batch: the SITE BATCH subcommand.
 func (s *session) handleBatch() {
+	clear(s.expects) // a change of the tree: SITE EXPECT's are dropped
 	s.startTransfer("SITE BATCH", "", "Ok to send batch.", func(x *transfer, c net.Conn) (int, string) {
 		if c == nil {
 			return codeTransferAborted, ""
@@ -123,11 +127,12 @@ type stagedFile struct {
 
 // batchFile is one received record on its way to a worker.
 type batchFile struct {
-	index int
-	path  string
-	mtime time.Time
-	data  []byte        // the content, for records received in memory
-	up    *ftpfs.Upload // the staged upload, for records streamed to disk
+	index  int
+	path   string
+	mtime  time.Time
+	data   []byte        // the content, for records received in memory
+	up     *ftpfs.Upload // the staged upload, for records streamed to disk
+	expect *ftpfs.Expect // the record's precondition, if any
 }
 
 func (b *batchRun) run() error {
@@ -175,7 +180,7 @@ func (b *batchRun) header() (string, error) {
 // to a worker, or notes why it is refused.
 func (b *batchRun) record(line string) error {
 	f := strings.Split(line, " ")
-	if len(f) != 4 || f[0] != "F" {
+	if len(f) != 4 && len(f) != 5 || f[0] != "F" {
 		return fmt.Errorf("%w: bad header %q", errBatchFraming, line)
 	}
 	size, err1 := strconv.ParseInt(f[1], 10, 64)
@@ -184,6 +189,12 @@ func (b *batchRun) record(line string) error {
 		return fmt.Errorf("%w: bad header %q", errBatchFraming, line)
 	}
 	bf := batchFile{}
+	if len(f) == 5 {
+		var err error
+		if bf.expect, err = parseExpect(f[4]); err != nil {
+			return fmt.Errorf("%w: %v", errBatchFraming, err)
+		}
+	}
 	if f[2] != "-" {
 		t, err := parseFTPTime(f[2])
 		if err != nil {
@@ -341,6 +352,7 @@ func (b *batchRun) stage(bf batchFile) (stagedFile, string) {
 			return fail(err)
 		}
 	}
+	bf.up.SetExpect(bf.expect)
 	if !bf.mtime.IsZero() {
 		if err := bf.up.SetModTime(bf.mtime); err != nil {
 			return fail(err)

@@ -72,7 +72,7 @@ func (s *session) handleRMD(arg string) {
 		s.replyError("rmd", ftpfs.ErrPermission)
 		return
 	}
-	if err := s.fs.RemoveDir(p); err != nil {
+	if err := s.fs.RemoveDirIf(p, s.expectFor(p)); err != nil {
 		s.replyError("rmd", err)
 		return
 	}

@@ -154,6 +154,7 @@ func (s *session) store(verb, arg string, mode ftpfs.CreateMode) {
 		s.replyError(strings.ToLower(verb), err)
 		return
 	}
+	up.SetExpect(s.expectFor(p))
 	opening := "Ok to send data."
 	if mode == ftpfs.CreateUnique {
 		opening = "FILE: " + path.Base(up.Name())
@@ -212,7 +213,7 @@ func (s *session) handleDELE(arg string) {
 		s.replyError("dele", errAppendOnly)
 		return
 	}
-	if err := s.fs.Remove(p); err != nil {
+	if err := s.fs.RemoveIf(p, s.expectFor(p)); err != nil {
 		s.replyError("dele", err)
 		return
 	}
@@ -264,7 +265,7 @@ func (s *session) handleRNTO(arg string) {
 			return
 		}
 	}
-	if err := s.fs.Rename(from, to); err != nil {
+	if err := s.fs.RenameIf(from, to, s.expectFor(from), s.expectFor(to)); err != nil {
 		s.replyError("rnto", err)
 		return
 	}

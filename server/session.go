@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/syncagent/syncagent/server/ftpfs"
 )
 
 // errLineTooLong reports a command line longer than maxLineLength.
@@ -57,6 +59,7 @@ type session struct {
 	binary   bool
 	rest     int64
 	rnfr     string
+	expects  map[string]*ftpfs.Expect // SITE EXPECT, for the next change
 	hashAlgo string
 	facts    map[string]bool
 	quit     bool // set by a handler that ends the session after its reply

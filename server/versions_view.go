@@ -171,30 +171,41 @@ func (v *sessionFS) Mkdir(p string) error {
 }
 
 // Remove deletes a file, refusing /.versions.
-func (v *sessionFS) Remove(p string) error {
+func (v *sessionFS) Remove(p string) error { return v.RemoveIf(p, nil) }
+
+// RemoveIf deletes a file if it is as want requires, refusing /.versions.
+func (v *sessionFS) RemoveIf(p string, want *ftpfs.Expect) error {
 	if err := v.writable("delete", p); err != nil {
 		return err
 	}
-	return v.FS.Remove(p)
+	return v.FS.RemoveIf(p, want)
 }
 
 // RemoveDir removes a directory, refusing /.versions.
-func (v *sessionFS) RemoveDir(p string) error {
+func (v *sessionFS) RemoveDir(p string) error { return v.RemoveDirIf(p, nil) }
+
+// RemoveDirIf removes a directory if it is as want requires, refusing
+// /.versions.
+func (v *sessionFS) RemoveDirIf(p string, want *ftpfs.Expect) error {
 	if err := v.writable("rmdir", p); err != nil {
 		return err
 	}
-	return v.FS.RemoveDir(p)
+	return v.FS.RemoveDirIf(p, want)
 }
 
 // Rename renames, refusing /.versions as source and as target.
-func (v *sessionFS) Rename(from, to string) error {
+func (v *sessionFS) Rename(from, to string) error { return v.RenameIf(from, to, nil, nil) }
+
+// RenameIf renames if both ends are as required, refusing /.versions as
+// source and as target.
+func (v *sessionFS) RenameIf(from, to string, wantFrom, wantTo *ftpfs.Expect) error {
 	if err := v.writable("rename", from); err != nil {
 		return err
 	}
 	if err := v.writable("rename", to); err != nil {
 		return err
 	}
-	return v.FS.Rename(from, to)
+	return v.FS.RenameIf(from, to, wantFrom, wantTo)
 }
 
 // Chtimes sets a modification time, refusing /.versions.

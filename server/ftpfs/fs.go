@@ -295,7 +295,9 @@ func (f *FS) Mkdir(vpath string) error {
 // Remove deletes the file (or symbolic link) vpath; a directory gives
 // ErrIsDir. With versions enabled a regular file is not deleted but moved
 // into the version store.
-func (f *FS) Remove(vpath string) error {
+func (f *FS) Remove(vpath string) error { return f.remove(vpath, nil) }
+
+func (f *FS) remove(vpath string, want *Expect) error {
 	clean, rel, err := f.mutating(vpath)
 	if err == nil && rel == "." {
 		err = ErrIsDir
@@ -311,7 +313,9 @@ func (f *FS) Remove(vpath string) error {
 		err = ErrIsDir
 	}
 	if err == nil {
-		err = f.removeFile(rel, clean)
+		err = f.removeFile(rel, clean, want)
+	} else if want != nil && errors.Is(err, fs.ErrNotExist) && !want.Absent {
+		err = ErrPrecondition // what was expected there is gone
 	}
 	return pathErr("delete", clean, err)
 }
@@ -322,10 +326,16 @@ func (f *FS) Remove(vpath string) error {
 // it, each regular file kept as a version first (if that fails midway, what
 // was removed by then is in the store and the rest stays in place). A file
 // or a symbolic link gives ErrNotDir, the home ErrPermission.
-func (f *FS) RemoveDir(vpath string) error {
+func (f *FS) RemoveDir(vpath string) error { return f.removeDir(vpath, nil) }
+
+func (f *FS) removeDir(vpath string, want *Expect) error {
 	clean, rel, err := f.mutating(vpath)
 	if err == nil && rel == "." {
 		err = ErrPermission
+	}
+	if err == nil && want != nil {
+		defer f.lockPath(clean)()
+		err = f.check(rel, want)
 	}
 	var fi fs.FileInfo
 	if err == nil {
@@ -347,7 +357,9 @@ func (f *FS) RemoveDir(vpath string) error {
 // existing file at to (an existing directory at to must be empty, as with
 // rename(2)). Neither may be the home itself. With versions enabled a
 // regular file replaced at to is kept as a version first.
-func (f *FS) Rename(from, to string) error {
+func (f *FS) Rename(from, to string) error { return f.rename(from, to, nil, nil) }
+
+func (f *FS) rename(from, to string, wantFrom, wantTo *Expect) error {
 	cfrom, rfrom, err := f.mutating(from)
 	if err != nil {
 		return pathErr("rename", cfrom, err)
@@ -366,15 +378,29 @@ func (f *FS) Rename(from, to string) error {
 	if err := f.checkLink(rto); err != nil {
 		return pathErr("rename", cto, err)
 	}
+	if ferr != nil && wantFrom != nil && !wantFrom.Absent && errors.Is(ferr, fs.ErrNotExist) {
+		ferr = ErrPrecondition // what was expected there is gone
+	}
 	if ferr != nil {
 		return pathErr("rename", cfrom, ferr)
 	}
 	if strings.HasPrefix(cto, cfrom+"/") {
 		return pathErr("rename", cto, ErrInvalidPath)
 	}
+	switch {
+	case wantFrom != nil || wantTo != nil:
+		defer f.lockPaths(cfrom, cto)()
+		if err := f.check(rfrom, wantFrom); err != nil {
+			return pathErr("rename", cfrom, err)
+		}
+		if err := f.check(rto, wantTo); err != nil {
+			return pathErr("rename", cto, err)
+		}
+	case cfrom != cto:
+		defer f.lockPath(cto)()
+	}
 	var k *kept
 	if cfrom != cto {
-		defer f.lockPath(cto)()
 		if k, err = f.keepOld(rto, cto, false); err != nil {
 			return pathErr("rename", cto, err)
 		}

@@ -166,13 +166,16 @@ func (f *FS) checkEntry(dir *parentDir, rel string) (uint32, error) {
 // rename all work relative to it, and the final fsync of the directory is
 // shared with concurrent commits into it (or, when durable is false, left
 // to the caller).
-func (f *FS) replaceWith(tmpName, rel, vpath string, durable bool) error {
+func (f *FS) replaceWith(tmpName, rel, vpath string, durable bool, want *Expect) error {
 	dir, err := f.openParent(rel)
 	if err != nil {
 		return err
 	}
 	defer dir.Close()
 	defer f.lockPath(vpath)()
+	if err := f.check(rel, want); err != nil {
+		return err
+	}
 	mode, err := f.checkEntry(dir, rel)
 	if err != nil {
 		return err

@@ -67,11 +67,14 @@ func (f *FS) checkTarget(rel string) error {
 // vpath), replacing any file there and keeping it as a version first.
 // Directory entries are not fsynced on these systems, so durable changes
 // nothing.
-func (f *FS) replaceWith(tmpName, rel, vpath string, durable bool) error {
+func (f *FS) replaceWith(tmpName, rel, vpath string, durable bool, want *Expect) error {
 	if err := f.checkTarget(rel); err != nil {
 		return err
 	}
 	defer f.lockPath(vpath)()
+	if err := f.check(rel, want); err != nil {
+		return err
+	}
 	k, err := f.keepOld(rel, vpath, false)
 	if err != nil {
 		return err

@@ -75,6 +75,7 @@ type Upload struct {
 	base     string // CreateUnique: the name candidates are derived from
 	reserved bool   // rel is held in the reserved set
 	done     bool
+	expect   *Expect // SetExpect: required of the target at commit
 }
 
 // Create starts an upload to vpath. For CreateAppend, and for
@@ -332,7 +333,7 @@ func (u *Upload) commit(durable bool) error {
 func (u *Upload) place(durable bool) error {
 	f := u.fs
 	if u.mode != CreateUnique {
-		return f.replaceWith(u.tmpName, u.rel, u.name, durable)
+		return f.replaceWith(u.tmpName, u.rel, u.name, durable, u.expect)
 	}
 	for i := 1; ; i++ {
 		err := f.moveInto(u.tmpName, u.rel, true, durable)

@@ -92,8 +92,11 @@ func (k *kept) undo() {
 
 // removeFile deletes the file at rel, keeping it as a version when it is a
 // regular file and versions are enabled.
-func (f *FS) removeFile(rel, vpath string) error {
+func (f *FS) removeFile(rel, vpath string, want *Expect) error {
 	defer f.lockPath(vpath)()
+	if err := f.check(rel, want); err != nil {
+		return err
+	}
 	k, err := f.keepOld(rel, vpath, true)
 	if err != nil {
 		return err
@@ -127,7 +130,7 @@ func (f *FS) removeTree(rel, vpath string, depth int) error {
 		if e.IsDir() { // from the directory entry: a link to a directory is not followed
 			err = f.removeTree(crel, cvpath, depth+1)
 		} else {
-			err = f.removeFile(crel, cvpath)
+			err = f.removeFile(crel, cvpath, nil)
 		}
 		if err != nil {
 			return err
@@ -136,11 +139,13 @@ func (f *FS) removeTree(rel, vpath string, depth int) error {
 	return f.home.Remove(rel)
 }
 
-// lockPath serialises replacing or deleting vpath with every other session
-// sharing the version store; a no-op without versions.
+// lockPath serialises replacing, deleting or renaming vpath with every
+// other session: through the version store's locks where there is one,
+// else through the process's (so conditional changes see no other write
+// between their check and their change).
 func (f *FS) lockPath(vpath string) func() {
 	if f.versions == nil {
-		return func() {}
+		return processLocks.lock(f.homeDir + "\x00" + vpath)
 	}
 	return f.versions.LockPath(f.homeName, vpath)
 }
