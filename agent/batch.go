@@ -64,7 +64,7 @@ func (f *folder) uploadChunk(ctx context.Context, acts []plan.Action, byPath map
 			continue
 		}
 		todo = append(todo, pending{a, fi})
-		files = append(files, remote.BatchFile{Local: lpath, Remote: joinRemote(f.rroot, a.Path)})
+		files = append(files, remote.BatchFile{Local: lpath, Remote: joinRemote(f.rroot, a.Path), Expect: f.expectSide(a.Path, it.Remote)})
 	}
 	if len(files) == 0 {
 		return

@@ -51,6 +51,12 @@ func (f *folder) execute(ctx context.Context, pl plan.Plan, items []plan.Item, r
 			return
 		}
 		switch {
+		case errors.Is(err, remote.ErrPrecondition):
+			// Someone changed the remote path since it was listed: list
+			// again and plan it afresh (see cond.go).
+			f.log.Info("remote changed since it was listed; planning again", "action", a.String())
+			f.relist.Store(true)
+			res.Retry = append(res.Retry, a.Path)
 		case errors.Is(err, errChanged), errors.Is(err, remote.ErrSourceChanged):
 			res.Retry = append(res.Retry, a.Path)
 		case remote.IsTransient(err) || ctx.Err() != nil:
@@ -161,9 +167,9 @@ func (f *folder) do(ctx context.Context, a plan.Action, it plan.Item, res *passR
 		crashpoint.Hit(crashpoint.DeleteStart)
 		var err error
 		if it.Remote.Dir {
-			err = f.rem.RemoveDir(ctx, rpath, true)
+			err = f.rem.RemoveTreeIf(ctx, rpath, f.expectKnown)
 		} else {
-			err = f.rem.Delete(ctx, rpath)
+			err = f.rem.DeleteIf(ctx, rpath, f.expectSide(a.Path, it.Remote))
 		}
 		if err != nil && remote.ReplyCode(err) != 550 {
 			return err
@@ -190,7 +196,7 @@ func (f *folder) do(ctx context.Context, a plan.Action, it plan.Item, res *passR
 		return nil
 	case plan.RenameRemote:
 		crashpoint.Hit(crashpoint.RenameStart)
-		if err := f.rem.Rename(ctx, rpath, joinRemote(f.rroot, a.To)); err != nil {
+		if err := f.rem.RenameIf(ctx, rpath, joinRemote(f.rroot, a.To), f.expectSide(a.Path, it.Remote), &remote.Expect{Absent: true}); err != nil {
 			return err
 		}
 		crashpoint.Hit(crashpoint.RenameDone)
@@ -237,7 +243,7 @@ func (f *folder) upload(ctx context.Context, rel string, it plan.Item) error {
 	// the open shows as a different hash.
 	crashpoint.Hit(crashpoint.UploadStart)
 	progress, untrack := f.track(rel, "upload", fi.Size())
-	r, err := f.rem.Upload(ctx, lpath, joinRemote(f.rroot, rel), progress)
+	r, err := f.rem.UploadIf(ctx, lpath, joinRemote(f.rroot, rel), f.expectSide(rel, it.Remote), progress)
 	untrack()
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/syncagent/syncagent/agent/ignore"
@@ -44,8 +45,9 @@ type folder struct {
 	base       map[string]syncstate.Entry
 	remote     map[string]remoteFacts
 	haveRemote bool
-	names      caseProbe // which remote names the local disk can hold
-	walks      walkCache // remote listings re-used while a directory's modify fact stands
+	relist     atomic.Bool // a conditional write failed: the next pass lists the remote afresh
+	names      caseProbe   // which remote names the local disk can hold
+	walks      walkCache   // remote listings re-used while a directory's modify fact stands
 
 	// staleAge: remote temporaries older than this are debris (cleanRemoteTemps).
 	staleAge time.Duration
@@ -135,6 +137,9 @@ type passResult struct {
 func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.Writer) (passResult, error) {
 	res := passResult{Problems: make(map[string]error)}
 	full := scope == nil || !f.haveRemote
+	if f.relist.Swap(false) {
+		full = true
+	}
 	f.setState("scanning", nil)
 	var local scanResult
 	if full {

@@ -24,6 +24,10 @@ const BatchMaxFile = 1 << 20
 type BatchFile struct {
 	Local  string // local path
 	Remote string // absolute remote path
+	// Expect, if set, is what the remote path must be when the file is
+	// put in place, else its result is ErrPrecondition (see UploadIf).
+	// Sent only to a server offering SITE EXPECT.
+	Expect *Expect
 }
 
 // BatchResult is the outcome of one file of an UploadBatch.
@@ -99,6 +103,9 @@ func (p *Pool) batch(s *slot, files []BatchFile, res []BatchResult) error {
 		if res[i].Err != nil {
 			continue
 		}
+		if !ctl.caps.Expect {
+			f.Expect = nil
+		}
 		sum, err := writeRecord(w, f, buf)
 		var ns notSent
 		if errors.As(err, &ns) {
@@ -161,7 +168,11 @@ func writeRecord(w *bufio.Writer, f BatchFile, buf []byte) ([32]byte, error) {
 		return sum, notSent{ErrNotFile}
 	}
 	size := fi.Size()
-	fmt.Fprintf(w, "F %d %s %d\n%s", size, fi.ModTime().UTC().Format("20060102150405.000"), len(f.Remote), f.Remote)
+	expect := ""
+	if f.Expect != nil {
+		expect = " " + f.Expect.facts()
+	}
+	fmt.Fprintf(w, "F %d %s %d%s\n%s", size, fi.ModTime().UTC().Format("20060102150405.000"), len(f.Remote), expect, f.Remote)
 	h := sha256.New()
 	src := &hashingReader{r: io.LimitReader(file, size), h: h}
 	n, err := io.CopyBuffer(w, src, buf)
@@ -232,6 +243,8 @@ func parseBatchReply(msg string, sent []int, files []BatchFile, res []BatchResul
 			res[i].Entry = e
 			res[i].Verified = VerifiedHash
 			res[i].Err = nil
+		case code == codeFileBusy && strings.HasPrefix(text, "Precondition failed"):
+			res[i].Err = fmt.Errorf("%w: %s", ErrPrecondition, files[i].Remote)
 		case code == codeFileBusy:
 			res[i].Err = ErrSourceChanged
 		case code == codeLocalError && strings.Contains(text, "SHA-256"):

@@ -108,7 +108,7 @@ func TestUploadBatchSourceChanged(t *testing.T) {
 		}
 	}
 	defer func() { batchAfterRead = nil }()
-	res, err := p.UploadBatch(ctx, []BatchFile{{a, "/a"}, {b, "/b"}})
+	res, err := p.UploadBatch(ctx, []BatchFile{{Local: a, Remote: "/a"}, {Local: b, Remote: "/b"}})
 	if err != nil {
 		t.Fatalf("UploadBatch: %v", err)
 	}

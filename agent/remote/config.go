@@ -150,6 +150,7 @@ type Caps struct {
 	MDTM       bool // MDTM command
 	Batch      bool // SITE BATCH: many uploads over one data connection (syncserver)
 	Tree       bool // SITE TREE: a whole tree in one listing (syncserver)
+	Expect     bool // SITE EXPECT: conditional changes, checked by the server (syncserver)
 	// Greeting is the server's 220 text, which names the software (a
 	// caller may trust behaviour it knows of a particular server).
 	Greeting string
@@ -189,6 +190,7 @@ func parseFeat(msg string) Caps {
 		case "SITE":
 			c.Batch = c.Batch || strings.EqualFold(strings.TrimSpace(arg), "BATCH")
 			c.Tree = c.Tree || strings.EqualFold(strings.TrimSpace(arg), "TREE")
+			c.Expect = c.Expect || strings.EqualFold(strings.TrimSpace(arg), "EXPECT")
 		}
 	}
 	return c

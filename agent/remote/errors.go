@@ -53,7 +53,7 @@ func IsTransient(err error) bool {
 	if isNetError(err) || errors.Is(err, ErrSourceChanged) || errors.Is(err, ErrVerify) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
-	if errors.Is(err, ErrNotSupported) || errors.Is(err, ErrBadPath) || errors.Is(err, ErrNotFile) {
+	if errors.Is(err, ErrNotSupported) || errors.Is(err, ErrBadPath) || errors.Is(err, ErrNotFile) || errors.Is(err, ErrPrecondition) {
 		return false
 	}
 	var le *localError
@@ -92,7 +92,7 @@ func leavesConnBroken(err error) bool {
 		return code == codeServiceClosing
 	}
 	if errors.Is(err, ErrSourceChanged) || errors.Is(err, ErrVerify) || errors.Is(err, ErrNotSupported) ||
-		errors.Is(err, ErrBadPath) || errors.Is(err, ErrNotFile) {
+		errors.Is(err, ErrBadPath) || errors.Is(err, ErrNotFile) || errors.Is(err, ErrPrecondition) {
 		return false
 	}
 	var le *localError

@@ -94,6 +94,15 @@ func tempName(dir string) string {
 // progress, if not nil, is called from the calling goroutine with the
 // number of bytes of the file done so far.
 func (p *Pool) Upload(ctx context.Context, localPath, remotePath string, progress func(int64)) (UploadResult, error) {
+	return p.UploadIf(ctx, localPath, remotePath, nil, progress)
+}
+
+// UploadIf is Upload whose final rename into place happens only if the
+// remote path is then as want expects (nil: always), else the temporary is
+// removed and the error is ErrPrecondition (see Expect for how exact that
+// is on each kind of server). An upload written in place (an account that
+// may not rename over the file) is not held to want.
+func (p *Pool) UploadIf(ctx context.Context, localPath, remotePath string, want *Expect, progress func(int64)) (UploadResult, error) {
 	if err := checkPath(remotePath); err != nil {
 		return UploadResult{}, err
 	}
@@ -112,7 +121,7 @@ func (p *Pool) Upload(ctx context.Context, localPath, remotePath string, progres
 	var res UploadResult
 	err = p.do(ctx, func(s *slot) error {
 		var err error
-		res, err = p.upload(s, f, localPath, fi, remotePath, progress)
+		res, err = p.upload(s, f, localPath, fi, remotePath, want, progress)
 		return err
 	})
 	if err != nil {
@@ -121,7 +130,7 @@ func (p *Pool) Upload(ctx context.Context, localPath, remotePath string, progres
 	return res, nil
 }
 
-func (p *Pool) upload(s *slot, f *os.File, localPath string, fi os.FileInfo, remote string, progress func(int64)) (UploadResult, error) {
+func (p *Pool) upload(s *slot, f *os.File, localPath string, fi os.FileInfo, remote string, want *Expect, progress func(int64)) (UploadResult, error) {
 	ctl := s.ctl
 	caps := ctl.caps
 	size := fi.Size()
@@ -196,7 +205,7 @@ func (p *Pool) upload(s *slot, f *os.File, localPath string, fi os.FileInfo, rem
 		}
 	}
 	crashpoint.Hit(crashpoint.UploadSent)
-	if err := p.replace(s, rs.temp, remote); err != nil {
+	if err := p.replaceIf(s, rs.temp, remote, want); err != nil {
 		p.keepOrDiscard(s, remote, rs, err)
 		return UploadResult{}, err
 	}
@@ -265,6 +274,21 @@ func (p *Pool) verify(s *slot, ctl *ctrlSession, temp string, size int64, sum [3
 		return VerifiedSize, nil
 	}
 	return VerifiedNone, nil
+}
+
+// replaceIf renames temp onto target if target is as want expects (nil:
+// replace).
+func (p *Pool) replaceIf(s *slot, temp, target string, want *Expect) error {
+	if want == nil {
+		return p.replace(s, temp, target)
+	}
+	if s.ctl.caps.Expect {
+		return p.renameIf(s, temp, target, nil, want)
+	}
+	if err := p.expect(s, target, want); err != nil {
+		return err
+	}
+	return p.replace(s, temp, target)
 }
 
 // replace renames temp onto target. Servers that refuse to rename over an
