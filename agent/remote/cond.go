@@ -151,11 +151,7 @@ func (p *Pool) renameIf(s *slot, from, to string, wantFrom, wantTo *Expect) erro
 	if err := p.expect(s, to, wantTo); err != nil {
 		return err
 	}
-	if _, _, err := s.ctl.cmd(350, "RNFR %s", from); err != nil {
-		return preconditionFailed(err, from)
-	}
-	_, _, err := s.ctl.cmd(codeFileActionOK, "RNTO %s", to)
-	return preconditionFailed(err, to)
+	return preconditionFailed(s.ctl.rename(from, to), to)
 }
 
 // deleteIf deletes the file name on s if it is as want expects.
@@ -163,8 +159,7 @@ func (p *Pool) deleteIf(s *slot, name string, want *Expect) error {
 	if err := p.expect(s, name, want); err != nil {
 		return err
 	}
-	_, _, err := s.ctl.cmd(codeFileActionOK, "DELE %s", name)
-	return preconditionFailed(err, name)
+	return preconditionFailed(s.ctl.dele(name), name)
 }
 
 // DeleteIf removes one file if it is still as want expects (nil: Delete).
@@ -262,6 +257,5 @@ func (p *Pool) removeTreeIf(s *slot, dir string, known func(string) *Expect, dep
 	if kept {
 		return true, nil
 	}
-	_, _, err = s.ctl.cmd(codeFileActionOK, "RMD %s", dir)
-	return false, err
+	return false, s.ctl.rmd(dir)
 }
