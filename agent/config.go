@@ -154,6 +154,9 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("config path: %w", err)
 	}
+	if err := explicitZeros(data); err != nil {
+		return Config{}, config.InFile(path, err)
+	}
 	if err := cfg.normalise(dir); err != nil {
 		return Config{}, config.InFile(path, err)
 	}
@@ -308,6 +311,9 @@ func validateServer(errs *config.FieldErrors, name string, s ServerConfig) {
 	}
 	if s.Password != "" && s.PasswordFile != "" {
 		errs.Add(key+".password_file", "cannot be combined with password; keep one")
+	}
+	if s.Password == "" && s.PasswordFile == "" && s.ClientCert == "" {
+		errs.Add(key+".password", "must be set (or password_file, or client_cert and client_key for certificate login)")
 	}
 	tlsOn := true
 	switch s.TLS {

@@ -83,6 +83,10 @@ func TestAgentValidateRules(t *testing.T) {
 		{"client key only", func(c *Config) {
 			srv(c, func(s *ServerConfig) { s.TLS, s.ClientKey = TLSImplicit, "/k.pem" })
 		}, "servers.backup.client_cert: must be set when client_key is"},
+		{"no password", func(c *Config) { srv(c, func(s *ServerConfig) { s.Password = "" }) }, "servers.backup.password: must be set"},
+		{"certificate login", func(c *Config) {
+			srv(c, func(s *ServerConfig) { s.Password, s.TLS, s.ClientCert, s.ClientKey = "", TLSExplicit, "/c.pem", "/k.pem" })
+		}, ""},
 		{"connections zero", func(c *Config) { srv(c, func(s *ServerConfig) { s.Connections = 0 }) }, "servers.backup.connections: must be from 1 to 64, got 0"},
 		{"connections too many", func(c *Config) { srv(c, func(s *ServerConfig) { s.Connections = 65 }) }, "servers.backup.connections:"},
 		{"folder name empty", func(c *Config) { c.Folders[0].Name = "" }, "folders[0].name: must be set"},
@@ -258,6 +262,12 @@ func TestAgentLoadConfigErrors(t *testing.T) {
 			[]string{"servers.main.password_file:", "is empty"}},
 		{"bad ignore pattern", "servers:\n  s:\n    address: h:21\n    user: u\nfolders:\n  - {name: a, path: /a, server: s, remote: /a, mode: push, ignore: [\"[\"]}\n",
 			[]string{"folders[0].ignore[0]:"}},
+		{"connections 0", "servers:\n  s:\n    address: h:21\n    user: u\n    password: p\n    connections: 0\n",
+			[]string{"agent.yaml: servers.s.connections: must be from 1 to 64, got 0"}},
+		{"zero durations", "servers:\n  s: {address: \"h:21\", user: u, password: p}\nfolders:\n  - {name: a, path: /a, server: s, remote: /a, mode: push, poll: \"0s\", debounce: 0s, rescan: \"0h\"}\n",
+			[]string{"agent.yaml: folders[0].poll: must be more than 0, got 0s", "folders[0].debounce: must be more", "folders[0].rescan: must be more"}},
+		{"no password", "servers:\n  s:\n    address: h:21\n    user: u\n",
+			[]string{"agent.yaml: servers.s.password: must be set (or password_file, or client_cert"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

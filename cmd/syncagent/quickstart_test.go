@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jlaffaye/ftp"
+	"github.com/syncagent/syncagent/agent/status"
 )
 
 // syncBuffer is a bytes.Buffer safe for the logger's goroutines.
@@ -96,4 +100,50 @@ func TestQuickstartSyncsBothWays(t *testing.T) {
 	if !strings.Contains(out.String(), "uploaded") || !strings.Contains(out.String(), "downloaded") {
 		t.Errorf("no line per synced change in the output:\n%s", out.String())
 	}
+}
+
+var statusURLRe = regexp.MustCompile(`status:\s+(http://127\.0\.0\.1:\d+/)`)
+
+// TestQuickstartTakenPortsAndStatusPage: with its two ports taken,
+// quickstart says so, picks free ones, and serves its status page at the
+// URL it prints.
+func TestQuickstartTakenPortsAndStatusPage(t *testing.T) {
+	var taken [2]string
+	for i := range taken {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		taken[i] = ln.Addr().String()
+	}
+	var out syncBuffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- m.Run(ctx, []string{"quickstart", "-listen", taken[0], "-status", taken[1], filepath.Join(t.TempDir(), "qs")})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("quickstart: %v", err)
+		}
+	}()
+	var match []string
+	waitFor(t, "the status URL", func() bool { match = statusURLRe.FindStringSubmatch(out.String()); return match != nil })
+	for _, want := range []string{"server: " + taken[0] + " is taken", "status page: " + taken[1] + " is taken"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	waitFor(t, "the status page", func() bool {
+		resp, err := http.Get(match[1] + "status")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var rep status.Report
+		return json.NewDecoder(resp.Body).Decode(&rep) == nil && len(rep.Folders) == 1 && rep.Folders[0].Name == "quickstart"
+	})
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net"
 
 	"github.com/syncagent/syncagent/agent"
 	"github.com/syncagent/syncagent/internal/cli"
@@ -35,7 +37,15 @@ func (m *Main) run(ctx context.Context, args []string) error {
 			return err
 		}
 		defer a.Close()
-		logger.Info("syncagent running", "folders", len(cfg.Folders), "state", cfg.State)
+		status := ""
+		if cfg.StatusListen != "" {
+			// Bound before "running" is logged, so that the line is true.
+			if a.StatusListener, err = net.Listen("tcp", cfg.StatusListen); err != nil {
+				return fmt.Errorf("status_listen: %w", err)
+			}
+			status = "http://" + a.StatusListener.Addr().String() + "/"
+		}
+		logger.Info("syncagent running", "folders", len(cfg.Folders), "state", cfg.State, "status", status)
 		err = a.Run(ctx)
 		logger.Info("stopped; state saved")
 		return err

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -41,26 +40,8 @@ func openPTY(t *testing.T) (master, tty *os.File) {
 	return m, s
 }
 
-// screen collects what the command writes to its terminal.
-type screen struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *screen) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *screen) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // waitScreen waits (bounded) until the screen shows want n times.
-func waitScreen(t *testing.T, s *screen, want string, n int) {
+func waitScreen(t *testing.T, s *lockedBuffer, want string, n int) {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if strings.Count(s.String(), want) >= n {
@@ -85,7 +66,7 @@ func runPasswdOnTTY(t *testing.T, prompts []string, answers []string) (string, s
 		t.Fatal(err)
 	}
 	tty.Close()
-	var scr screen
+	var scr lockedBuffer
 	copied := make(chan struct{})
 	go func() {
 		buf := make([]byte, 512)

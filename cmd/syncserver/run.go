@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/syncagent/syncagent/internal/cli"
@@ -40,12 +41,25 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	}
 	return svc.Run(serviceSpec(*path), base, logging.Level(cfg.Log.Level), func(ctx context.Context, logger *slog.Logger) error {
 		srv.Logger = logger
-		errc := make(chan error, 1)
-		go func() { errc <- srv.ListenAndServe() }()
-		logger.Info("syncserver listening", "listen", cfg.Listen, "implicit_tls", cfg.TLS.ImplicitListen,
+		lns, err := listen(cfg)
+		if err != nil {
+			return fmt.Errorf("%w: %w", errFailed, err)
+		}
+		errc := make(chan error, len(lns))
+		go func() { errc <- srv.Serve(lns[0]) }()
+		implicit := ""
+		if len(lns) > 1 {
+			implicit = lns[1].Addr().String()
+			go func() { errc <- srv.ServeImplicitTLS(lns[1]) }()
+		}
+		logger.Info("syncserver listening", "listen", lns[0].Addr().String(), "implicit_tls", implicit,
 			"tls", srv.TLSConfig != nil, "root", cfg.Root, "users", len(cfg.Users))
+		if len(cfg.Users) == 0 {
+			logger.Warn("no users in the config: nobody can log in; add users[] with a password_hash from `syncserver passwd`")
+		}
 		select {
 		case err := <-errc:
+			srv.Close()
 			return fmt.Errorf("%w: %w", errFailed, err)
 		case <-ctx.Done():
 		}
@@ -55,10 +69,30 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		if err := srv.Shutdown(sctx); err != nil {
 			logger.Warn("shutdown grace expired; transfers aborted", "err", err)
 		}
-		if err := <-errc; err != nil && !errors.Is(err, server.ErrServerClosed) {
-			return err
+		for range lns {
+			if err := <-errc; err != nil && !errors.Is(err, server.ErrServerClosed) {
+				return err
+			}
 		}
 		logger.Info("stopped")
 		return nil
 	})
+}
+
+// listen binds the control port and, when configured, the implicit TLS
+// port, so that "listening" is logged only once both are bound.
+func listen(cfg server.Config) ([]net.Listener, error) {
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, err // "listen tcp ADDR: ..." says it all
+	}
+	if cfg.TLS.ImplicitListen == "" {
+		return []net.Listener{ln}, nil
+	}
+	iln, err := net.Listen("tcp", cfg.TLS.ImplicitListen)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("tls.implicit_listen: %w", err)
+	}
+	return []net.Listener{ln, iln}, nil
 }
