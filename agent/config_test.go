@@ -85,7 +85,9 @@ func TestAgentValidateRules(t *testing.T) {
 		}, "servers.backup.client_cert: must be set when client_key is"},
 		{"no password", func(c *Config) { srv(c, func(s *ServerConfig) { s.Password = "" }) }, "servers.backup.password: must be set"},
 		{"certificate login", func(c *Config) {
-			srv(c, func(s *ServerConfig) { s.Password, s.TLS, s.ClientCert, s.ClientKey = "", TLSExplicit, "/c.pem", "/k.pem" })
+			srv(c, func(s *ServerConfig) {
+				s.Password, s.TLS, s.ClientCert, s.ClientKey = "", TLSExplicit, "/c.pem", "/k.pem"
+			})
 		}, ""},
 		{"connections zero", func(c *Config) { srv(c, func(s *ServerConfig) { s.Connections = 0 }) }, "servers.backup.connections: must be from 1 to 64, got 0"},
 		{"connections too many", func(c *Config) { srv(c, func(s *ServerConfig) { s.Connections = 65 }) }, "servers.backup.connections:"},
