@@ -11,6 +11,7 @@ import (
 	"github.com/syncagent/syncagent/agent/plan"
 	"github.com/syncagent/syncagent/agent/remote"
 	"github.com/syncagent/syncagent/agent/watch"
+	"github.com/syncagent/syncagent/internal/logthrottle"
 )
 
 // Backoff bounds for a failing folder: retried forever, at most this far apart.
@@ -58,6 +59,9 @@ func (f *folder) run(ctx context.Context) error {
 	settleDelay := max(2*f.cfg.Debounce.D(), 50*time.Millisecond)
 	holding := false
 
+	// The same failure on every retry (a server away for hours) is
+	// logged at growing intervals, and its end once.
+	var failures logthrottle.Throttle
 	full := true
 	pending := make(map[string]struct{})
 	var later []string
@@ -79,7 +83,12 @@ func (f *folder) run(ctx context.Context) error {
 				attempt++
 				delay := remote.Backoff(attempt, retryBase, retryMax)
 				f.setState("error", err)
-				f.log.Error("sync pass failed; will retry", "err", err, "retry_in", delay.Round(time.Millisecond))
+				if log, unlogged := failures.Fail(err.Error()); log {
+					f.log.Error("sync pass failed; will retry", "err", err, "retry_in", delay.Round(time.Millisecond),
+						"repeats_not_logged", unlogged)
+				} else {
+					f.log.Debug("sync pass failed again", "err", err, "retry_in", delay.Round(time.Millisecond))
+				}
 				full = true
 				select {
 				case <-ctx.Done():
@@ -89,6 +98,9 @@ func (f *folder) run(ctx context.Context) error {
 				continue
 			}
 			attempt = 0
+			if ok, n, lasted := failures.Recover(); ok {
+				f.log.Info("sync pass succeeded again", "failed_passes", n, "failing_for", lasted.Round(time.Millisecond))
+			}
 			if scope == nil && len(f.base) >= freeAfterEntries {
 				// A full pass over a large folder built and dropped maps
 				// of every path: give that memory back to the system

@@ -100,7 +100,7 @@ func dialControl(ctx context.Context, cfg Config, set *connSet, tc *tls.Config) 
 	nd := net.Dialer{Timeout: cfg.DialTimeout}
 	c, err := nd.DialContext(ctx, "tcp", cfg.Address)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", cfg.Address, err)
+		return nil, err // "dial tcp ADDR: ..." names the address already
 	}
 	w := set.watch(c, cfg.OpTimeout)
 	if cfg.TLS != TLSImplicit {
