@@ -243,17 +243,44 @@ func (s *Server) serve(ln net.Listener, implicit bool) error {
 			if s.closing.Load() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
+			if !temporaryAccept(err) {
+				return fmt.Errorf("accept: %w", err)
 			}
-			return fmt.Errorf("accept: %w", err)
+			// Out of file descriptors, a connection reset before it was
+			// accepted: the listener is fine, so wait and go on, as
+			// net/http does, instead of ending every session.
+			delay = min(max(2*delay, minAcceptDelay), maxAcceptDelay)
+			if delay == minAcceptDelay {
+				s.Logger.Warn("accept failed; retrying", "err", err, "retry_in", delay)
+			}
+			select {
+			case <-time.After(delay):
+			case <-s.doneCh:
+				return ErrServerClosed
+			}
+			continue
 		}
 		delay = 0
 		s.startSession(c, implicit)
 	}
+}
+
+// Bounds of the wait between retries of a failed accept.
+const (
+	minAcceptDelay = 5 * time.Millisecond
+	maxAcceptDelay = time.Second
+)
+
+// temporaryAccept reports whether an accept error leaves the listener
+// usable: a timeout, or an errno the system calls temporary (EMFILE and
+// ENFILE when out of file descriptors, ECONNABORTED, ECONNRESET, EAGAIN).
+func temporaryAccept(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
 }
 
 func (s *Server) trackListener(ln *net.Listener, add bool) bool {
@@ -317,42 +344,68 @@ func (s *Server) startSession(c net.Conn, implicit bool) {
 }
 
 // Shutdown stops accepting connections, closes idle sessions, lets running
-// transfers finish, and waits for every session to end or ctx to expire;
-// then it closes whatever is left and returns ctx.Err().
+// transfers finish, and waits for every session to end or ctx to expire.
+// When ctx expires first it closes whatever is left, as Close does, and
+// returns ctx.Err() at once: a session busy in a long command (hashing a
+// large file) ends, and the version store closes, in the background.
+// Sessions are written to (their 421 reply) outside the server's lock, one
+// goroutine each, so a client that does not read delays nothing else.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.init()
 	s.beginClose()
-	s.mu.Lock()
-	for sess := range s.sessions {
-		sess.shutdown(false)
+	var notify sync.WaitGroup
+	for _, sess := range s.sessionList() {
+		notify.Go(func() { sess.shutdown(false) })
 	}
-	s.mu.Unlock()
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	go func() {
+		notify.Wait()
+		s.wg.Wait()
+		close(done)
+	}()
 	select {
 	case <-done:
 		s.closeVersions()
 		return nil
 	case <-ctx.Done():
-		s.Close()
-		<-done
+		s.closeSessions()
+		go func() {
+			<-done
+			s.closeVersions()
+		}()
 		return ctx.Err()
 	}
 }
 
 // Close closes the listeners and every session at once, aborting transfers
-// (their uploads are discarded, previous files stay intact).
+// (their uploads are discarded, previous files stay intact), and waits for
+// the sessions to end.
 func (s *Server) Close() error {
 	s.init()
 	s.beginClose()
-	s.mu.Lock()
-	for sess := range s.sessions {
-		sess.shutdown(true)
-	}
-	s.mu.Unlock()
+	s.closeSessions()
 	s.wg.Wait()
 	s.closeVersions()
 	return nil
+}
+
+// closeSessions closes every session's connection and aborts its transfer.
+func (s *Server) closeSessions() {
+	for _, sess := range s.sessionList() {
+		sess.shutdown(true)
+	}
+}
+
+// sessionList returns the sessions running now; no session is touched
+// under the server's lock.
+func (s *Server) sessionList() []*session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := make([]*session, 0, len(s.sessions))
+	for sess := range s.sessions {
+		list = append(list, sess)
+	}
+	return list
 }
 
 func (s *Server) beginClose() {
