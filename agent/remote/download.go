@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/syncagent/syncagent/internal/crashpoint"
@@ -88,8 +89,28 @@ func (p *Pool) DownloadChecked(ctx context.Context, remotePath, localPath string
 		return DownloadResult{}, local(fmt.Errorf("download %s: %w", remotePath, err))
 	}
 	placed = true
+	// The rename is durable only once the folder is synced: before that a
+	// power loss may bring back the old file while the caller's state
+	// record (written next) says the new one is there.
+	if err := syncDir(dir); err != nil {
+		return DownloadResult{}, local(fmt.Errorf("download %s: sync folder: %w", remotePath, err))
+	}
 	crashpoint.Hit(crashpoint.DownloadRenamed)
 	return res, nil
+}
+
+// syncDir fsyncs the folder dir, making the renames into it durable.
+// Windows has no folder fsync (NTFS journals the rename itself).
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 func (p *Pool) download(s *slot, remote string, tmp *os.File, progress func(int64)) (DownloadResult, error) {
