@@ -3,6 +3,7 @@ package agent
 import (
 	"testing"
 
+	"github.com/syncagent/syncagent/internal/vsftpd"
 	"github.com/syncagent/syncagent/internal/vsftpd/vsftpdtest"
 )
 
@@ -10,13 +11,12 @@ import (
 // local system user, chrooted into Home (see package vsftpdtest).
 type vsftpdServer struct{ *vsftpdtest.Server }
 
-// startVsftpd starts vsftpd for the test (see vsftpdtest.Start).
-func startVsftpd(t testing.TB) *vsftpdServer {
+// startVsftpd starts vsftpd for the test (see vsftpdtest.Start), with
+// vsftpdtest.Config changed by each of edits.
+func startVsftpd(t testing.TB, edits ...func(*vsftpd.Config)) *vsftpdServer {
 	t.Helper()
-	return &vsftpdServer{vsftpdtest.Start(t)}
+	return &vsftpdServer{vsftpdtest.Start(t, edits...)}
 }
 
 // serverConfig is the agent's view of the vsftpd server.
-func (v *vsftpdServer) serverConfig() ServerConfig {
-	return ServerConfig{Address: v.Addr, User: v.User, Password: v.Password, TLS: TLSNone, Connections: 2}
-}
+func (v *vsftpdServer) serverConfig() ServerConfig { return v.target().serverConfig() }

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/syncagent/syncagent/internal/pureftpd"
+	"github.com/syncagent/syncagent/internal/sysuser"
 	"github.com/syncagent/syncagent/internal/vsftpd"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -231,7 +233,7 @@ var errNoPeer = errors.New("peer unavailable")
 // system user: it makes sure the user exists with benchPass, picks a free
 // port and returns the target to start there.
 func systemPeer(name string) (*target, int, error) {
-	home, err := vsftpd.AddUser(benchUser, benchPass, "")
+	home, err := sysuser.Add(benchUser, benchPass, "")
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %v", errNoPeer, err)
 	}
@@ -268,21 +270,17 @@ func startVsftpd(ctx context.Context, work string) (*target, error) {
 // startPureFTPd runs pure-ftpd in the foreground on 127.0.0.1 with system
 // logins, everyone chrooted, no anonymous access and room for 1000 clients.
 func startPureFTPd(ctx context.Context, work string) (*target, error) {
-	bin, err := exec.LookPath("pure-ftpd")
+	bin, err := pureftpd.Binary()
 	if err != nil {
-		if _, e := os.Stat("/usr/sbin/pure-ftpd"); e != nil {
-			return nil, fmt.Errorf("%w: pure-ftpd is not installed", errNoPeer)
-		}
-		bin = "/usr/sbin/pure-ftpd"
+		return nil, fmt.Errorf("%w: %v", errNoPeer, err)
 	}
 	t, port, err := systemPeer("pure-ftpd")
 	if err != nil {
 		return nil, err
 	}
 	pasv := 30000 + port%8000
-	err = startTarget(ctx, t, bin, "-S", fmt.Sprintf("127.0.0.1,%d", port), "-l", "unix", "-A", "-E",
-		"-c", "1000", "-C", "1000", "-p", fmt.Sprintf("%d:%d", pasv, pasv+999), "-H", "-4")
-	if err != nil {
+	conf := pureftpd.Config{Port: port, PassiveMin: pasv, PassiveMax: pasv + 999, Chroot: true, MaxClients: 1000, MaxPerIP: 1000}
+	if err := startTarget(ctx, t, bin, conf.Args(work)...); err != nil {
 		return nil, fmt.Errorf("%w: %v", errNoPeer, err)
 	}
 	return t, nil

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jlaffaye/ftp"
+	"github.com/syncagent/syncagent/internal/sysuser"
 	"github.com/syncagent/syncagent/internal/vsftpd"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -212,7 +213,7 @@ func startVsftpd(b *testing.B) string {
 	if err != nil {
 		b.Skip(err)
 	}
-	home, err := vsftpd.AddUser("ftpbench", vsftpdPassword, "")
+	home, err := sysuser.Add("ftpbench", vsftpdPassword, "")
 	if err != nil {
 		b.Skip(err)
 	}

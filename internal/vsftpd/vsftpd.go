@@ -1,27 +1,31 @@
 // Package vsftpd runs vsftpd, the FTP server Debian ships, on 127.0.0.1
 // as a peer to test and measure against: it finds the binary, writes a
-// standalone configuration for local system users, makes and removes those
-// users, and starts vsftpd in the foreground and waits until it greets.
+// standalone configuration for local system users, and starts vsftpd in
+// the foreground and waits until it greets (package ftpchild).
 //
 // What differs between its users (a chroot, connection limits, a transfer
 // log, settings a container needs) are fields of Config; the rest of the
-// configuration is fixed. vsftpd logs system users in, so all but Binary
-// and Config need root on Linux; errors that mean "cannot run here" wrap
-// ErrUnavailable, so that a test can skip rather than fail. Only tests and
-// the benchmark harness import this package.
+// configuration is fixed. vsftpd logs system users in (package sysuser
+// makes them), so Start needs root on Linux; errors that mean "cannot run
+// here" wrap ErrUnavailable, so that a test can skip rather than fail.
+// Only tests and the benchmark harness import this package.
 package vsftpd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/syncagent/syncagent/internal/ftpchild"
 )
 
 // ErrUnavailable marks what keeps vsftpd from running here: it is not
-// installed, the caller is not root, or the user tools are missing.
+// installed, or its secure_chroot_dir cannot be made.
 var ErrUnavailable = errors.New("vsftpd unavailable")
 
 // secureChrootDir is the empty directory vsftpd chroots its unprivileged
@@ -31,17 +35,12 @@ const secureChrootDir = "/var/run/vsftpd/empty"
 // Binary returns the vsftpd to run: $SYNCAGENT_VSFTPD when set (for
 // example one unpacked with dpkg-deb -x where another FTP server package
 // displaced it), else vsftpd on PATH, else /usr/sbin/vsftpd, where the
-// Debian package puts it off a normal user's PATH.
+// Debian package puts it off a normal user's PATH, else /opt/vsftpd's
+// (.ci/peers).
 func Binary() (string, error) {
-	bin := os.Getenv("SYNCAGENT_VSFTPD")
-	if bin == "" {
-		bin = "/usr/sbin/vsftpd"
-		if p, err := exec.LookPath("vsftpd"); err == nil {
-			bin = p
-		}
-	}
-	if _, err := os.Stat(bin); err != nil {
-		return "", fmt.Errorf("%w: not installed: %v", ErrUnavailable, err)
+	bin, err := ftpchild.Find("SYNCAGENT_VSFTPD", "vsftpd", "/usr/sbin/vsftpd", "/opt/vsftpd/usr/sbin/vsftpd")
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	return bin, nil
 }
@@ -117,4 +116,24 @@ func (c Config) WriteFile(path string) error {
 		return fmt.Errorf("%w: secure_chroot_dir: %v", ErrUnavailable, err)
 	}
 	return os.WriteFile(path, []byte(c.String()), 0o600)
+}
+
+// Server is vsftpd running as a child process (see ftpchild.Server).
+type Server = ftpchild.Server
+
+// Start writes c to dir/vsftpd.conf (on a free port when c.Port is zero),
+// runs bin on it with its output in dir/output, and waits until it answers
+// with a 220 greeting, it exits, or ctx ends; on failure it is stopped and
+// the error carries what it wrote.
+func Start(ctx context.Context, bin, dir string, c Config) (*Server, error) {
+	var addr string
+	var err error
+	if c.Port, addr, err = ftpchild.Port(c.Port); err != nil {
+		return nil, err
+	}
+	conf := filepath.Join(dir, "vsftpd.conf")
+	if err := c.WriteFile(conf); err != nil {
+		return nil, err
+	}
+	return ftpchild.Start(ctx, "vsftpd", dir, addr, exec.Command(bin, conf))
 }

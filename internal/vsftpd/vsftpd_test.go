@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncagent/syncagent/internal/ftpchild"
 	"github.com/syncagent/syncagent/internal/testenv"
 )
 
@@ -67,7 +68,7 @@ func TestStartGreets(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Stop()
-	if greets(s.Addr) {
+	if ftpchild.Greets(s.Addr) {
 		t.Errorf("vsftpd still greets on %s after Stop", s.Addr)
 	}
 	s.Stop()

@@ -1,6 +1,12 @@
-package vsftpd
+// Package sysuser makes and removes the throwaway local system users that
+// peer FTP servers (vsftpd, pure-ftpd, ProFTPD) log in, for tests and the
+// benchmark harness. It needs root and the shadow tools; errors that mean
+// "cannot do that here" wrap ErrUnavailable. Calls may run concurrently:
+// each retries while another holds the passwd lock.
+package sysuser
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,12 +14,16 @@ import (
 	"time"
 )
 
-// AddUser makes name a local system user with password, for vsftpd to log
-// in, and returns the user's home. With home "" useradd makes the home in
+// ErrUnavailable marks what keeps a user from being made here: the caller
+// is not root, or the user tools are missing.
+var ErrUnavailable = errors.New("cannot make local users")
+
+// Add makes name a local system user with password, for an FTP server to
+// log in, and returns the user's home. With home "" useradd makes the home in
 // the system's usual place; otherwise home, an existing directory, becomes
 // the user's and is given to them. A user that exists already only gets
 // the password. It needs root and useradd, chpasswd and getent.
-func AddUser(name, password, home string) (string, error) {
+func Add(name, password, home string) (string, error) {
 	if os.Geteuid() != 0 {
 		return "", fmt.Errorf("%w: needs root to make the local user %s", ErrUnavailable, name)
 	}
@@ -52,8 +62,8 @@ func AddUser(name, password, home string) (string, error) {
 	return f[5], nil
 }
 
-// RemoveUser deletes the local user name, leaving the home.
-func RemoveUser(name string) error { return runRetry("userdel", name) }
+// Remove deletes the local user name, leaving the home.
+func Remove(name string) error { return runRetry("userdel", name) }
 
 // runRetry runs a user-management command, retrying for two seconds while
 // another process (a parallel test) holds the passwd lock.

@@ -1,6 +1,6 @@
 //go:build unix
 
-package vsftpd
+package ftpchild
 
 import (
 	"os/exec"

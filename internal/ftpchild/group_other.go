@@ -1,11 +1,11 @@
 //go:build !unix
 
-package vsftpd
+package ftpchild
 
 import "os/exec"
 
-// ownGroup does nothing: process groups are a Unix notion (and vsftpd a
-// Unix program).
+// ownGroup does nothing: process groups are a Unix notion (and the FTP
+// servers run here are Unix programs).
 func ownGroup(*exec.Cmd) {}
 
 // killGroup kills cmd alone.
