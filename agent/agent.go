@@ -69,6 +69,7 @@ type Agent struct {
 	db         *syncstate.DB
 	pools      map[string]*remote.Pool
 	folders    []*folder
+	id         string // see ID
 }
 
 // New opens the state database and prepares a connection pool per server
@@ -85,6 +86,10 @@ func New(cfg Config, logger *slog.Logger) (*Agent, error) {
 		return nil, err
 	}
 	a := &Agent{Config: cfg, Logger: logger, Metrics: status.NewMetrics(), db: db, pools: make(map[string]*remote.Pool)}
+	if a.id, err = loadAgentID(db); err != nil {
+		a.Close()
+		return nil, err
+	}
 	for _, fc := range cfg.Folders {
 		pool, err := a.pool(fc.Server)
 		if err != nil {
@@ -97,6 +102,7 @@ func New(cfg Config, logger *slog.Logger) (*Agent, error) {
 			return nil, err
 		}
 		f.staleAge = cfg.StaleTempAge
+		f.agentID = a.id
 		a.folders = append(a.folders, f)
 	}
 	return a, nil

@@ -323,7 +323,10 @@ func (f *folder) download(ctx context.Context, rel string, it plan.Item) error {
 // conflict keeps both contents: the local one moves to a conflict name
 // (synced like any file on the next look) and the remote one takes the path.
 func (f *folder) conflict(ctx context.Context, rel string, it plan.Item, res *passResult) error {
-	name := plan.ConflictName(rel, f.now())
+	name, err := f.conflictName(rel)
+	if err != nil {
+		return err
+	}
 	from := filepath.Join(f.root, filepath.FromSlash(rel))
 	if it.Local.Exists && !it.Local.Dir {
 		if err := os.Rename(from, filepath.Join(f.root, filepath.FromSlash(name))); err != nil {

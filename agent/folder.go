@@ -39,6 +39,7 @@ type folder struct {
 	log     *slog.Logger
 	workers int
 	now     func() time.Time
+	agentID string // names conflict copies (Agent.ID)
 
 	// base mirrors the folder's syncstate records; remote is the last
 	// known remote listing, kept current with the agent's own changes.

@@ -9,10 +9,12 @@ import (
 const conflictMarker = ".sync-conflict-"
 
 // ConflictName returns the name under which the local side of a conflict at
-// path is kept: "dir/NAME.sync-conflict-YYYYMMDD-HHMMSS.EXT", with t in UTC
-// and EXT the last extension. A name without an extension, or a dotfile such
-// as ".bashrc", gets the marker at its end.
-func ConflictName(path string, t time.Time) string {
+// path is kept: "dir/NAME.sync-conflict-YYYYMMDD-HHMMSS-AGENT.EXT", with t
+// in UTC, AGENT the id of the agent that made the copy (so two agents
+// making one in the same second pick different names) and EXT the last
+// extension (an empty agent leaves out its dash). A name without an extension, or a dotfile such as ".bashrc",
+// gets the marker at its end.
+func ConflictName(path string, t time.Time, agent string) string {
 	dir, name := "", path
 	if i := strings.LastIndexByte(path, '/'); i >= 0 {
 		dir, name = path[:i+1], path[i+1:]
@@ -21,5 +23,8 @@ func ConflictName(path string, t time.Time) string {
 	if i := strings.LastIndexByte(name, '.'); i > 0 && i < len(name)-1 {
 		stem, ext = name[:i], name[i:]
 	}
-	return dir + stem + conflictMarker + t.UTC().Format("20060102-150405") + ext
+	if agent != "" {
+		agent = "-" + agent
+	}
+	return dir + stem + conflictMarker + t.UTC().Format("20060102-150405") + agent + ext
 }

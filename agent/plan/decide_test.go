@@ -139,16 +139,16 @@ func TestKindString(t *testing.T) {
 func TestConflictName(t *testing.T) {
 	at := time.Date(2024, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 2*3600))
 	for in, want := range map[string]string{
-		"report.docx":     "report.sync-conflict-20240102-010405.docx",
-		"a/b/photo.JPG":   "a/b/photo.sync-conflict-20240102-010405.JPG",
-		"Makefile":        "Makefile.sync-conflict-20240102-010405",
-		"d/.bashrc":       "d/.bashrc.sync-conflict-20240102-010405",
-		"a.tar.gz":        "a.tar.sync-conflict-20240102-010405.gz",
-		"dir.v2/noext":    "dir.v2/noext.sync-conflict-20240102-010405",
-		"trailing.":       "trailing..sync-conflict-20240102-010405",
-		".config/app.ini": ".config/app.sync-conflict-20240102-010405.ini",
+		"report.docx":     "report.sync-conflict-20240102-010405-AB3DE7F.docx",
+		"a/b/photo.JPG":   "a/b/photo.sync-conflict-20240102-010405-AB3DE7F.JPG",
+		"Makefile":        "Makefile.sync-conflict-20240102-010405-AB3DE7F",
+		"d/.bashrc":       "d/.bashrc.sync-conflict-20240102-010405-AB3DE7F",
+		"a.tar.gz":        "a.tar.sync-conflict-20240102-010405-AB3DE7F.gz",
+		"dir.v2/noext":    "dir.v2/noext.sync-conflict-20240102-010405-AB3DE7F",
+		"trailing.":       "trailing..sync-conflict-20240102-010405-AB3DE7F",
+		".config/app.ini": ".config/app.sync-conflict-20240102-010405-AB3DE7F.ini",
 	} {
-		if got := ConflictName(in, at); got != want {
+		if got := ConflictName(in, at, "AB3DE7F"); got != want {
 			t.Errorf("ConflictName(%q) = %q, want %q", in, got, want)
 		}
 	}

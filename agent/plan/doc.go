@@ -14,7 +14,7 @@
 //   - DeleteRemote / DeleteLocal remove the path (a directory only once its
 //     children are gone: Build orders children first).
 //   - RenameRemote / RenameLocal rename Path to To on that side.
-//   - Conflict moves the local path aside to ConflictName(Path, now), then
+//   - Conflict moves the local path aside to ConflictName(Path, now, agent), then
 //     makes the local path what the remote has (download or mkdir).
 //   - Compare asks for the missing content hash(es) (HASH command, or a
 //     download to hash), then for a new Decide.

@@ -103,7 +103,7 @@ const (
 	// RenameRemote renames the remote Path to To.
 	RenameRemote
 	// Conflict: both sides changed differently. The local content moves to
-	// ConflictName(Path, now) and the remote content takes the path.
+	// ConflictName(Path, now, agent) and the remote content takes the path.
 	Conflict
 	// Compare: both sides are files of the same size whose hashes are not
 	// both known; fetch them and decide again.
