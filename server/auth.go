@@ -21,59 +21,79 @@ import (
 // pays bcrypt's deliberate cost once, not per connection.
 const verifiedTTL = 10 * time.Minute
 
-// userTable maps login names to their configuration. The maps are
-// immutable after construction; the verified-password cache has its own
-// locks. Safe for concurrent use.
+// userTable maps login names to their configuration and checks passwords.
+// The maps of users are immutable after construction; the remembered
+// passwords and the checks in flight are guarded by mu, which is never held
+// across a bcrypt comparison. Safe for concurrent use.
+//
+// A failed check costs the same whether or not the name exists: an unknown
+// name is compared against a dummy hash of the configured users' highest
+// bcrypt cost, every check runs in parallel with every other (no per-user
+// lock), and concurrent checks of one name and password share one bcrypt
+// whether the name exists or not. The session pads the failure reply to a
+// fixed delay from the PASS (Server.LoginFailDelay), which hides the cost
+// difference of users whose hashes have lower costs.
 type userTable struct {
 	byName map[string]*UserConfig
 	byCN   map[string]*UserConfig
 
-	macKey [32]byte // random per process: cache entries are useless elsewhere
-	mu     sync.Mutex
-	cache  map[string]*verified
+	dummyCost int // bcrypt cost of the dummy hash: the highest configured cost
+	dummyOnce sync.Once
+	dummy     []byte
+
+	macKey  [32]byte // random per process: cache entries are useless elsewhere
+	mu      sync.Mutex
+	cache   map[string]verified // user name -> last password that passed bcrypt
+	flights map[string]*flight  // check key -> the bcrypt running for it
 }
 
 // verified remembers the HMAC of the last password that passed bcrypt for
-// one user. Its mutex also makes concurrent first logins wait for one bcrypt.
+// one user.
 type verified struct {
-	mu    sync.Mutex
 	mac   []byte
 	until time.Time
 }
 
+// flight is one bcrypt comparison that concurrent identical checks wait for.
+type flight struct {
+	done chan struct{}
+	ok   bool
+}
+
+// bcryptCompare is bcrypt.CompareHashAndPassword; tests wrap it to watch
+// the comparisons run.
+var bcryptCompare = bcrypt.CompareHashAndPassword
+
 func newUserTable(users []UserConfig) *userTable {
-	t := &userTable{byName: make(map[string]*UserConfig), byCN: make(map[string]*UserConfig), cache: make(map[string]*verified)}
+	t := &userTable{byName: make(map[string]*UserConfig), byCN: make(map[string]*UserConfig),
+		cache: make(map[string]verified), flights: make(map[string]*flight), dummyCost: bcrypt.DefaultCost}
 	rand.Read(t.macKey[:])
+	costs := 0
 	for i := range users {
 		u := &users[i]
 		t.byName[u.Name] = u
 		if u.CertCN != "" {
 			t.byCN[u.CertCN] = u
 		}
+		if c, err := bcrypt.Cost([]byte(u.PasswordHash)); err == nil && c > costs {
+			costs = c
+		}
+	}
+	if costs > 0 {
+		t.dummyCost = costs
 	}
 	return t
 }
 
-func (t *userTable) entry(name string) *verified {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	v := t.cache[name]
-	if v == nil {
-		v = &verified{}
-		t.cache[name] = v
-	}
-	return v
+// dummyHash is compared against when the user does not exist. It is made
+// on first use, not at start: a bcrypt costs ~60 ms of CPU at cost 10, and
+// a server that never sees an unknown name should not pay it.
+func (t *userTable) dummyHash() []byte {
+	t.dummyOnce.Do(func() {
+		t.dummy, _ = bcrypt.GenerateFromPassword([]byte("no such user"), t.dummyCost)
+	})
+	return t.dummy
 }
-
-// dummyHash is compared against when the user does not exist, so a failed
-// login costs the same time whether or not the name is known. It is made
-// on first use, not at init: a bcrypt costs ~60 ms of CPU, and every
-// process linking this package (syncagent's commands too) would pay it at
-// start.
-var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.DefaultCost)
-	return h
-})
 
 // isAnonymous reports whether name is one of the conventional anonymous
 // logins, which are always refused.
@@ -86,40 +106,54 @@ func isAnonymous(name string) bool {
 // user that has a password hash; nil otherwise.
 func (t *userTable) checkPassword(name, password string) *UserConfig {
 	u := t.byName[name]
+	hash := t.dummyHash
 	if u == nil || u.PasswordHash == "" || isAnonymous(name) {
-		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
-		return nil
+		u = nil
+	} else {
+		hash = func() []byte { return []byte(u.PasswordHash) }
 	}
 	m := hmac.New(sha256.New, t.macKey[:])
-	m.Write([]byte(u.PasswordHash))
+	m.Write([]byte(name))
+	m.Write([]byte{0})
+	if u != nil {
+		m.Write([]byte(u.PasswordHash))
+	}
 	m.Write([]byte{0})
 	m.Write([]byte(password))
 	mac := m.Sum(nil)
-	v := t.entry(u.Name)
-	v.mu.Lock()
-	if time.Now().Before(v.until) {
-		hit := hmac.Equal(v.mac, mac)
-		v.mu.Unlock()
-		if hit {
-			return u
-		}
-		// A different password than the remembered one: check it without
-		// holding the lock, so wrong guesses never queue up good logins.
-		if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
-			return nil
-		}
-		v.mu.Lock()
-		v.mac, v.until = mac, time.Now().Add(verifiedTTL)
-		v.mu.Unlock()
+	key := string(mac)
+
+	t.mu.Lock()
+	if v, ok := t.cache[name]; ok && u != nil && time.Now().Before(v.until) && hmac.Equal(v.mac, mac) {
+		t.mu.Unlock()
 		return u
 	}
-	// Nothing remembered: concurrent first logins wait here for one bcrypt.
-	defer v.mu.Unlock()
-	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
-		return nil
+	if f := t.flights[key]; f != nil {
+		t.mu.Unlock()
+		<-f.done
+		return pick(f.ok, u)
 	}
-	v.mac, v.until = mac, time.Now().Add(verifiedTTL)
-	return u
+	f := &flight{done: make(chan struct{})}
+	t.flights[key] = f
+	t.mu.Unlock()
+
+	f.ok = bcryptCompare(hash(), []byte(password)) == nil && u != nil
+	t.mu.Lock()
+	delete(t.flights, key)
+	if f.ok {
+		t.cache[name] = verified{mac: mac, until: time.Now().Add(verifiedTTL)}
+	}
+	t.mu.Unlock()
+	close(f.done)
+	return pick(f.ok, u)
+}
+
+// pick returns u when ok, nil otherwise.
+func pick(ok bool, u *UserConfig) *UserConfig {
+	if ok {
+		return u
+	}
+	return nil
 }
 
 // certUser returns the user a verified client certificate logs in as, when

@@ -94,6 +94,16 @@ type LimitsConfig struct {
 	// is refused until BanDuration has passed.
 	MaxLoginFailures int             `yaml:"max_login_failures"`
 	BanDuration      config.Duration `yaml:"ban_duration"`
+	// LoginTimeout closes a connection that has not logged in this long
+	// after it was opened (or after AUTH TLS reset its login), whatever it
+	// sends meanwhile.
+	LoginTimeout config.Duration `yaml:"login_timeout"`
+	// MaxPassivePerIP caps the passive listeners open at once for one
+	// client IP, over all its sessions (each session holds at most one).
+	MaxPassivePerIP int `yaml:"max_passive_per_ip"`
+	// PassiveTimeout closes a passive listener nobody connected to for
+	// this long after PASV/EPSV, freeing its port.
+	PassiveTimeout config.Duration `yaml:"passive_timeout"`
 }
 
 // VersionsConfig is the versions: section: old file contents kept on
@@ -103,6 +113,11 @@ type VersionsConfig struct {
 	Keep int `yaml:"keep"`
 	// MaxAge prunes versions older than this.
 	MaxAge config.Duration `yaml:"max_age"`
+	// MaxBytes bounds the bytes the versions of one home (one user, unless
+	// users share a home) take; the oldest are pruned first. Versions an
+	// append-only user's overwrites kept are never pruned for it: when
+	// they alone would pass the bound, the overwrite is refused (552).
+	MaxBytes int64 `yaml:"max_bytes"`
 }
 
 // LogConfig is the log: section.
@@ -112,6 +127,9 @@ type LogConfig struct {
 	// Format is text or json.
 	Format string `yaml:"format"`
 }
+
+// DefaultVersionsMaxBytes is versions.max_bytes's default: 1 GiB per home.
+const DefaultVersionsMaxBytes = 1 << 30
 
 // DefaultConfig returns the defaults that SPEC.md documents for every key.
 func DefaultConfig() Config {
@@ -131,8 +149,11 @@ func DefaultConfig() Config {
 			IdleTimeout:      config.Duration(5 * time.Minute),
 			MaxLoginFailures: 5,
 			BanDuration:      config.Duration(15 * time.Minute),
+			LoginTimeout:     config.Duration(time.Minute),
+			MaxPassivePerIP:  16,
+			PassiveTimeout:   config.Duration(30 * time.Second),
 		},
-		Versions: VersionsConfig{Keep: 10, MaxAge: config.Duration(720 * time.Hour)},
+		Versions: VersionsConfig{Keep: 10, MaxAge: config.Duration(720 * time.Hour), MaxBytes: DefaultVersionsMaxBytes},
 		Log:      LogConfig{Level: "info", Format: "text"},
 	}
 }
@@ -220,6 +241,18 @@ func (c *Config) Validate() error {
 	}
 	if l.BanDuration <= 0 {
 		errs.Add("limits.ban_duration", "must be more than 0, got %s", l.BanDuration)
+	}
+	if l.LoginTimeout <= 0 {
+		errs.Add("limits.login_timeout", "must be more than 0, got %s", l.LoginTimeout)
+	}
+	if l.MaxPassivePerIP <= 0 {
+		errs.Add("limits.max_passive_per_ip", "must be at least 1, got %d", l.MaxPassivePerIP)
+	}
+	if l.PassiveTimeout <= 0 {
+		errs.Add("limits.passive_timeout", "must be more than 0, got %s", l.PassiveTimeout)
+	}
+	if c.Versions.MaxBytes <= 0 {
+		errs.Add("versions.max_bytes", "must be more than 0 bytes, got %d", c.Versions.MaxBytes)
 	}
 	if c.Versions.Keep < 0 {
 		errs.Add("versions.keep", "must be 0 (no versions) or more, got %d", c.Versions.Keep)

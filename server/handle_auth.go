@@ -45,13 +45,22 @@ func (s *session) handlePASS(arg string) {
 		s.reply(codeBadSequence, "Send USER first.")
 		return
 	}
+	if s.srv.bans.banned(s.remoteIP.String(), time.Now()) {
+		// Checked at every PASS, not only at connect: a connection opened
+		// before the ban buys no extra guesses.
+		s.userName = ""
+		s.reply(codeUnavailable, "Too many failed logins from your address; try later.")
+		s.quit = true
+		return
+	}
 	name := s.userName
+	start := time.Now()
 	u := s.srv.users.certUser(name, s.tlsState())
 	if u == nil {
 		u = s.srv.users.checkPassword(name, arg)
 	}
 	if u == nil {
-		s.loginFailed(name)
+		s.loginFailed(name, start)
 		return
 	}
 	if s.login(u) {
@@ -59,15 +68,21 @@ func (s *session) handlePASS(arg string) {
 	}
 }
 
-// loginFailed delays, counts the failure against the client's IP, and ends
-// the session once the IP is banned.
-func (s *session) loginFailed(name string) {
+// loginFailed counts the failure against the client's IP, replies once
+// the login fail delay has passed since the PASS arrived (at start), and
+// ends the session once the IP is banned. Timing the reply from the PASS,
+// not from the end of the password check, makes it arrive at the same time
+// whatever that check cost (an unknown name, a hash of another bcrypt
+// cost), as long as the check is shorter than the delay.
+func (s *session) loginFailed(name string, start time.Time) {
 	s.userName = ""
 	ip := s.remoteIP.String()
 	banned := s.srv.bans.fail(ip, time.Now())
 	s.log.Warn("login failed", "user", name, "banned", banned)
+	wait := time.NewTimer(time.Until(start.Add(s.srv.loginFailDelay())))
+	defer wait.Stop()
 	select {
-	case <-time.After(s.srv.loginFailDelay()):
+	case <-wait.C:
 	case <-s.srv.doneCh:
 	}
 	if banned {
@@ -95,6 +110,7 @@ func (s *session) login(u *UserConfig) bool {
 		return false
 	}
 	s.srv.bans.succeed(s.remoteIP.String())
+	s.loginBy.Store(0)
 	s.user = u
 	s.userName = u.Name
 	s.fs = newSessionFS(fsys, s.srv.versions, u)
@@ -126,8 +142,28 @@ func (s *session) handleAUTH(arg string) {
 		return
 	}
 	s.r.Reset(s.conn)
-	// RFC 4217 section 4: a fresh security context means a fresh login.
+	// RFC 4217 section 4: a fresh security context means a fresh login,
+	// also for a session that logged in over plain text before.
+	s.logout()
+}
+
+// logout forgets the login (after AUTH TLS): the session is back to where
+// it was after the greeting, and the login deadline starts again.
+func (s *session) logout() {
+	if s.fs != nil {
+		s.fs.Close()
+		s.fs = nil
+	}
+	if s.user != nil {
+		s.log.Info("logout: new security context", "user", s.user.Name)
+		s.log = s.baseLog
+	}
+	s.user = nil
 	s.userName = ""
+	s.cwd = "/"
+	s.rnfr, s.rest = "", 0
+	s.closePassive()
+	s.armLoginDeadline()
 }
 
 func (s *session) handlePBSZ(arg string) {

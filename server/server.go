@@ -48,6 +48,14 @@ type Server struct {
 	// IdleTimeout closes a session that sent no command for this long while no
 	// transfer was running. If zero, Config.Limits.IdleTimeout is used.
 	IdleTimeout time.Duration
+	// LoginTimeout closes a session that has not logged in this long after
+	// it started (or after AUTH TLS reset its login). If zero,
+	// Config.Limits.LoginTimeout is used.
+	LoginTimeout time.Duration
+	// PassiveTimeout closes a passive listener (PASV/EPSV) that no
+	// transfer used for this long. If zero, Config.Limits.PassiveTimeout
+	// is used.
+	PassiveTimeout time.Duration
 	// PruneInterval is how often the background pruner removes versions
 	// older than Config.Versions.MaxAge. If zero, DefaultPruneInterval is
 	// used.
@@ -164,6 +172,26 @@ func (s *Server) closeVersions() {
 	})
 }
 
+func (s *Server) loginTimeout() time.Duration {
+	return orDefault(s.LoginTimeout, s.Config.Limits.LoginTimeout.D(), time.Minute)
+}
+
+func (s *Server) passiveTimeout() time.Duration {
+	return orDefault(s.PassiveTimeout, s.Config.Limits.PassiveTimeout.D(), 30*time.Second)
+}
+
+// orDefault returns the first of field, configured and fallback that is
+// more than zero.
+func orDefault(field, configured, fallback time.Duration) time.Duration {
+	switch {
+	case field > 0:
+		return field
+	case configured > 0:
+		return configured
+	}
+	return fallback
+}
+
 func (s *Server) loginFailDelay() time.Duration {
 	if s.LoginFailDelay > 0 {
 		return s.LoginFailDelay
@@ -179,13 +207,7 @@ func (s *Server) dataTimeout() time.Duration {
 }
 
 func (s *Server) idleTimeout() time.Duration {
-	if s.IdleTimeout > 0 {
-		return s.IdleTimeout
-	}
-	if d := s.Config.Limits.IdleTimeout.D(); d > 0 {
-		return d
-	}
-	return 5 * time.Minute
+	return orDefault(s.IdleTimeout, s.Config.Limits.IdleTimeout.D(), 5*time.Minute)
 }
 
 // ListenAndServe listens on Config.Listen (and on Config.TLS.ImplicitListen

@@ -12,6 +12,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/syncagent/syncagent/server/ftpfs"
@@ -38,7 +39,11 @@ type session struct {
 	r        *bufio.Reader
 	remoteIP net.IP
 	log      *slog.Logger
+	baseLog  *slog.Logger // log before login added the user
 	started  time.Time
+	// loginBy is when an unauthenticated session is closed (Unix
+	// nanoseconds); 0 once logged in. Read by the reader goroutine.
+	loginBy  atomic.Int64
 	implicit bool
 
 	wmu sync.Mutex // serialises replies from the session and transfer goroutines
@@ -94,6 +99,8 @@ func newSession(srv *Server, c net.Conn, implicit bool) *session {
 		s.remoteIP = ta.IP
 	}
 	s.log = srv.Logger.With("session", s.id, "remote", c.RemoteAddr().String())
+	s.baseLog = s.log
+	s.armLoginDeadline()
 	setOOBInline(c)
 	return s
 }
@@ -121,6 +128,11 @@ func (s *session) serve() {
 	for msg := range s.lines {
 		if msg.err != nil {
 			if isTimeout(msg.err) {
+				if s.loginExpired() {
+					s.reply(codeUnavailable, "Login timeout; closing control connection.")
+					s.log.Info("login timeout")
+					return
+				}
 				if s.transferRunning() {
 					s.next()
 					continue
@@ -185,7 +197,7 @@ func (s *session) readLoop() {
 	defer close(s.lines)
 	var partial []byte
 	for {
-		s.conn.SetReadDeadline(time.Now().Add(s.srv.idleTimeout()))
+		s.conn.SetReadDeadline(s.readDeadline())
 		line, err := readLine(s.r, &partial)
 		select {
 		case s.lines <- lineMsg{line: line, err: err}:
@@ -201,6 +213,30 @@ func (s *session) readLoop() {
 			return
 		}
 	}
+}
+
+// armLoginDeadline starts the time an unauthenticated session has to log
+// in (Server.LoginTimeout).
+func (s *session) armLoginDeadline() {
+	s.loginBy.Store(time.Now().Add(s.srv.loginTimeout()).UnixNano())
+}
+
+// loginExpired reports whether the session is not logged in and its login
+// deadline has passed.
+func (s *session) loginExpired() bool {
+	by := s.loginBy.Load()
+	return by != 0 && time.Now().UnixNano() >= by
+}
+
+// readDeadline is the read deadline for the next command line: the idle
+// timeout, or the login deadline when that comes first. Every command
+// resets the first, none the second.
+func (s *session) readDeadline() time.Time {
+	d := time.Now().Add(s.srv.idleTimeout())
+	if by := s.loginBy.Load(); by != 0 && by < d.UnixNano() {
+		return time.Unix(0, by)
+	}
+	return d
 }
 
 // readLine reads one CRLF- (or LF-) terminated line, dropping Telnet IAC
