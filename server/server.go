@@ -68,6 +68,7 @@ type Server struct {
 	listeners map[*net.Listener]struct{}
 	sessions  map[*session]struct{}
 	perIP     map[string]int
+	pasvPerIP map[string]int // open passive listeners per client IP
 	closing   atomic.Bool
 	doneCh    chan struct{}
 	wg        sync.WaitGroup
@@ -107,6 +108,7 @@ func (s *Server) init() {
 		s.listeners = make(map[*net.Listener]struct{})
 		s.sessions = make(map[*session]struct{})
 		s.perIP = make(map[string]int)
+		s.pasvPerIP = make(map[string]int)
 		s.doneCh = make(chan struct{})
 		s.digests = ftpfs.NewDigestCache(0)
 		s.openVersions()

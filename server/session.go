@@ -69,7 +69,7 @@ type session struct {
 	facts    map[string]bool
 	quit     bool // set by a handler that ends the session after its reply
 
-	pasv   net.Listener
+	pasv   *passiveListener
 	active *net.TCPAddr
 
 	mu       sync.Mutex // guards xfer and closing

@@ -28,7 +28,7 @@ type transfer struct {
 
 	// Where the data connection comes from, taken from the session when the
 	// transfer starts so the session goroutine no longer touches them.
-	ln     net.Listener
+	ln     *passiveListener
 	active *net.TCPAddr
 	protP  bool
 
@@ -83,6 +83,12 @@ func (s *session) startTransfer(verb, path, opening string, fn func(x *transfer,
 		fn(&transfer{verb: verb, path: path}, nil)
 		s.closePassive()
 		s.reply(codeNeedProtection, "This server requires protected data connections (PROT P).")
+		return
+	}
+	if s.pasv != nil && !s.pasv.take() {
+		fn(&transfer{verb: verb, path: path}, nil)
+		s.closePassive()
+		s.reply(codeCantOpenData, "Passive port timed out unused; send PASV or EPSV again.")
 		return
 	}
 	x := &transfer{verb: verb, path: path, started: time.Now(), done: make(chan struct{}),
@@ -225,11 +231,8 @@ func (s *session) openData(x *transfer) (net.Conn, error) {
 
 // acceptPassive waits for the data connection from the client's own IP;
 // connections from any other address are dropped (PASV theft).
-func (s *session) acceptPassive(ln net.Listener) (net.Conn, error) {
-	deadline := time.Now().Add(s.srv.dataTimeout())
-	if tl, ok := ln.(*net.TCPListener); ok {
-		tl.SetDeadline(deadline)
-	}
+func (s *session) acceptPassive(ln *passiveListener) (net.Conn, error) {
+	ln.SetDeadline(time.Now().Add(s.srv.dataTimeout()))
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -243,10 +246,9 @@ func (s *session) acceptPassive(ln net.Listener) (net.Conn, error) {
 	}
 }
 
-// listenPassive opens a listener on the control connection's local IP, on
-// a free port of passive_ports (any free port when unset).
-func (s *session) listenPassive() (*net.TCPListener, error) {
-	s.closePassive()
+// listenTCP opens a listener on the control connection's local IP, on a
+// free port of passive_ports (any free port when unset).
+func (s *session) listenTCP() (*net.TCPListener, error) {
 	local := s.raw.LocalAddr().(*net.TCPAddr)
 	lo, hi := s.srv.Config.PassivePortRange()
 	if lo == 0 {
@@ -263,7 +265,7 @@ func (s *session) listenPassive() (*net.TCPListener, error) {
 		}
 		lastErr = err
 	}
-	return nil, fmt.Errorf("no free passive port in %d-%d: %w", lo, hi, lastErr)
+	return nil, fmt.Errorf("%w in %d-%d: %w", errNoPassivePort, lo, hi, lastErr)
 }
 
 func (s *session) handlePASV(string) {
@@ -272,13 +274,10 @@ func (s *session) handlePASV(string) {
 		s.reply(codeCantOpenData, "PASV works over IPv4 only; use EPSV.")
 		return
 	}
-	ln, err := s.listenPassive()
-	if err != nil {
-		s.log.Error("passive listen", "err", err)
-		s.reply(codeCantOpenData, "Cannot open passive connection.")
+	ln, ok := s.openPassive()
+	if !ok {
 		return
 	}
-	s.pasv = ln
 	port := ln.Addr().(*net.TCPAddr).Port
 	s.reply(codePassive, fmt.Sprintf("Entering Passive Mode (%d,%d,%d,%d,%d,%d).", ip[0], ip[1], ip[2], ip[3], port>>8, port&0xff))
 }
@@ -309,13 +308,10 @@ func (s *session) handleEPSV(arg string) {
 		s.reply(codeProtoNotSupp, "Network protocol not supported, use (1,2).")
 		return
 	}
-	ln, err := s.listenPassive()
-	if err != nil {
-		s.log.Error("passive listen", "err", err)
-		s.reply(codeCantOpenData, "Cannot open passive connection.")
+	ln, ok := s.openPassive()
+	if !ok {
 		return
 	}
-	s.pasv = ln
 	s.reply(codeExtPassive, fmt.Sprintf("Entering Extended Passive Mode (|||%d|).", ln.Addr().(*net.TCPAddr).Port))
 }
 
