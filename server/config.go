@@ -100,6 +100,9 @@ type LimitsConfig struct {
 	LoginTimeout config.Duration `yaml:"login_timeout"`
 	// MaxPassivePerIP caps the passive listeners open at once for one
 	// client IP, over all its sessions (each session holds at most one).
+	// 0 (the default) is a quarter of the passive_ports range, at least 1
+	// and at most MaxPerIP (MaxPerIP when passive_ports is empty); see
+	// PassivePerIPLimit.
 	MaxPassivePerIP int `yaml:"max_passive_per_ip"`
 	// PassiveTimeout closes a passive listener nobody connected to for
 	// this long after PASV/EPSV, freeing its port.
@@ -150,7 +153,6 @@ func DefaultConfig() Config {
 			MaxLoginFailures: 5,
 			BanDuration:      config.Duration(15 * time.Minute),
 			LoginTimeout:     config.Duration(time.Minute),
-			MaxPassivePerIP:  16,
 			PassiveTimeout:   config.Duration(30 * time.Second),
 		},
 		Versions: VersionsConfig{Keep: 10, MaxAge: config.Duration(720 * time.Hour), MaxBytes: DefaultVersionsMaxBytes},
@@ -245,8 +247,8 @@ func (c *Config) Validate() error {
 	if l.LoginTimeout <= 0 {
 		errs.Add("limits.login_timeout", "must be more than 0, got %s", l.LoginTimeout)
 	}
-	if l.MaxPassivePerIP <= 0 {
-		errs.Add("limits.max_passive_per_ip", "must be at least 1, got %d", l.MaxPassivePerIP)
+	if l.MaxPassivePerIP < 0 {
+		errs.Add("limits.max_passive_per_ip", "must be 0 (automatic) or more, got %d", l.MaxPassivePerIP)
 	}
 	if l.PassiveTimeout <= 0 {
 		errs.Add("limits.passive_timeout", "must be more than 0, got %s", l.PassiveTimeout)
@@ -419,6 +421,21 @@ func (c *Config) PassivePortRange() (lo, hi int) {
 		return 0, 0
 	}
 	return lo, hi
+}
+
+// PassivePerIPLimit returns how many passive listeners one client IP may
+// have open at once: Limits.MaxPassivePerIP, or when that is 0 a quarter
+// of the passive port range (so that at least four addresses are needed
+// to fill it), at least 1 and at most Limits.MaxPerIP.
+func (c *Config) PassivePerIPLimit() int {
+	if n := c.Limits.MaxPassivePerIP; n > 0 {
+		return n
+	}
+	n := c.Limits.MaxPerIP
+	if lo, hi := c.PassivePortRange(); lo > 0 {
+		n = min(n, (hi-lo+1)/4)
+	}
+	return max(n, 1)
 }
 
 // SlogLevel returns Log.Level as a slog.Level; info when unset or unknown.

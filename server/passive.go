@@ -71,9 +71,9 @@ func (s *session) openPassive() (*passiveListener, bool) {
 	s.closePassive()
 	ip := s.remoteIP.String()
 	if !s.srv.acquirePassive(ip) {
-		s.log.Warn("passive listener refused: per-address limit", "limit", s.srv.Config.Limits.MaxPassivePerIP)
-		s.reply(codeCantOpenData, fmt.Sprintf("Too many passive ports open for your address (limit %d); use or close them first.",
-			s.srv.Config.Limits.MaxPassivePerIP))
+		limit := s.srv.Config.PassivePerIPLimit()
+		s.log.Warn("passive listener refused: per-address limit", "limit", limit)
+		s.reply(codeCantOpenData, fmt.Sprintf("Too many passive ports open for your address (limit %d); use or close them first.", limit))
 		return nil, false
 	}
 	ln, err := s.listenTCP()
@@ -98,9 +98,9 @@ func (s *session) openPassive() (*passiveListener, bool) {
 
 // acquirePassive takes one of ip's passive listener slots, if one is free.
 func (s *Server) acquirePassive(ip string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.pasvPerIP[ip] >= s.Config.Limits.MaxPassivePerIP {
+	s.pasvMu.Lock()
+	defer s.pasvMu.Unlock()
+	if s.pasvPerIP[ip] >= s.Config.PassivePerIPLimit() {
 		return false
 	}
 	s.pasvPerIP[ip]++
@@ -109,8 +109,8 @@ func (s *Server) acquirePassive(ip string) bool {
 
 // releasePassive gives back a slot taken by acquirePassive.
 func (s *Server) releasePassive(ip string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.pasvMu.Lock()
+	defer s.pasvMu.Unlock()
 	if s.pasvPerIP[ip]--; s.pasvPerIP[ip] <= 0 {
 		delete(s.pasvPerIP, ip)
 	}
@@ -118,7 +118,7 @@ func (s *Server) releasePassive(ip string) {
 
 // passiveOpen returns how many passive listeners are open for ip.
 func (s *Server) passiveOpen(ip string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.pasvMu.Lock()
+	defer s.pasvMu.Unlock()
 	return s.pasvPerIP[ip]
 }

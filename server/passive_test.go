@@ -103,3 +103,25 @@ func TestPassivePoolFull(t *testing.T) {
 		t.Fatalf("refused EPSV still holds %d slots", n)
 	}
 }
+
+// TestPassivePerIPLimitDefault derives the automatic per-address cap from
+// the passive port range.
+func TestPassivePerIPLimitDefault(t *testing.T) {
+	for _, tt := range []struct {
+		ports     string
+		perIP     int
+		set, want int
+	}{
+		{"50000-50100", 32, 0, 25},
+		{"50000-50002", 32, 0, 1},
+		{"", 32, 0, 32},
+		{"50000-50100", 10, 0, 10},
+		{"50000-50100", 32, 7, 7},
+	} {
+		c := DefaultConfig()
+		c.PassivePorts, c.Limits.MaxPerIP, c.Limits.MaxPassivePerIP = tt.ports, tt.perIP, tt.set
+		if got := c.PassivePerIPLimit(); got != tt.want {
+			t.Errorf("passive_ports %q, max_per_ip %d, max_passive_per_ip %d: limit %d, want %d", tt.ports, tt.perIP, tt.set, got, tt.want)
+		}
+	}
+}

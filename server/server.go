@@ -68,6 +68,7 @@ type Server struct {
 	listeners map[*net.Listener]struct{}
 	sessions  map[*session]struct{}
 	perIP     map[string]int
+	pasvMu    sync.Mutex     // guards pasvPerIP; never held with mu (sessions close listeners under mu)
 	pasvPerIP map[string]int // open passive listeners per client IP
 	closing   atomic.Bool
 	doneCh    chan struct{}
