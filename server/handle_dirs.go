@@ -2,9 +2,9 @@ package server
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"strings"
 
 	"github.com/syncagent/syncagent/server/ftpfs"
@@ -111,20 +111,18 @@ func (s *session) list(verb, arg string) {
 	if !ok {
 		return
 	}
-	list, _, err := s.entries(p)
+	d, err := s.openListing(p, true)
 	if err != nil {
 		s.replyError(strings.ToLower(verb), err)
 		return
 	}
-	s.sendListing(verb, p, func(w *bufio.Writer) {
-		for _, fi := range list {
-			if verb == "NLST" {
-				w.WriteString(fi.Name())
-			} else {
-				writeLSLine(w, fi)
-			}
-			w.WriteString("\r\n")
+	s.sendListing(verb, p, d, func(w *bufio.Writer, fi fs.FileInfo) {
+		if verb == "NLST" {
+			w.WriteString(fi.Name())
+		} else {
+			writeLSLine(w, fi)
 		}
+		w.WriteString("\r\n")
 	})
 }
 
@@ -133,14 +131,10 @@ func (s *session) handleMLSD(arg string) {
 	if !ok {
 		return
 	}
-	fi, err := s.fs.Stat(p)
-	if err == nil && !fi.IsDir() {
+	d, err := s.openListing(p, false)
+	if errors.Is(err, errListNotDir) {
 		s.reply(codeParamSyntax, "MLSD needs a directory; use MLST for a file.")
 		return
-	}
-	var list []fs.FileInfo
-	if err == nil {
-		list, err = s.fs.ReadDir(p)
 	}
 	if err != nil {
 		s.replyError("mlsd", err)
@@ -148,28 +142,8 @@ func (s *session) handleMLSD(arg string) {
 	}
 	// No cdir/pdir entries: RFC 3659 7.2 leaves them optional, and clients
 	// that mirror a tree are simpler without them.
-	s.sendListing("MLSD", p, func(w *bufio.Writer) {
-		for _, e := range list {
-			s.writeFacts(w, e, "", e.Name())
-		}
-	})
-}
-
-// sendListing runs a listing transfer; listings are always sent in ASCII
-// with CRLF line ends, as RFC 959 and RFC 3659 want.
-func (s *session) sendListing(verb, p string, write func(w *bufio.Writer)) {
-	s.startTransfer(verb, p, "Opening ASCII mode data connection for "+verb+".", func(x *transfer, c net.Conn) (int, string) {
-		if c == nil {
-			return codeTransferAborted, ""
-		}
-		c.SetDeadline(deadlineFrom(s.srv.dataTimeout()))
-		cw := &countWriter{w: c, n: &x.bytes}
-		w := bufio.NewWriterSize(cw, 32<<10)
-		write(w)
-		if err := w.Flush(); err != nil {
-			return codeTransferAborted, "Transfer aborted: data connection failed."
-		}
-		return codeTransferComplete, "Transfer complete."
+	s.sendListing("MLSD", p, d, func(w *bufio.Writer, fi fs.FileInfo) {
+		s.writeFacts(w, fi, "", fi.Name())
 	})
 }
 

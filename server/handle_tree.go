@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"path"
@@ -99,35 +100,56 @@ type treeRun struct {
 }
 
 // dir lists the directory abs (rel below the tree's root, depth levels
-// down), then the directories in it, depth first.
+// down), a chunk of entries at a time, descending into each directory
+// right after its line, depth first. It holds one chunk per level.
 func (t *treeRun) dir(abs, rel string, depth int) error {
 	if t.x.aborted.Load() || t.dw.err != nil {
 		return errTreeStopped
 	}
-	list, err := t.s.fs.ReadDir(abs)
+	d, err := t.s.fs.OpenDir(abs)
 	if err == nil && treeReadDirHook != nil {
-		err = treeReadDirHook(abs)
-	}
-	if err == nil && depth >= treeMaxDepth && len(list) > 0 {
-		err = errTreeTooDeep
+		if err = treeReadDirHook(abs); err != nil {
+			d.Close()
+		}
 	}
 	if err != nil {
 		t.failed = rel
 		return err
 	}
-	for _, fi := range list {
-		name := fi.Name()
-		if rel != "" {
-			name = rel + "/" + name
+	defer d.Close()
+	for {
+		list, err := d.Next(listChunk)
+		if len(list) > 0 && depth >= treeMaxDepth {
+			t.failed = rel
+			return errTreeTooDeep
 		}
-		t.s.writeFacts(t.w, fi, "", name)
-		t.n++
-		// Lstat semantics: only a real directory is descended into.
-		if fi.Mode().Type() == fs.ModeDir {
-			if err := t.dir(path.Join(abs, fi.Name()), name, depth+1); err != nil {
+		for _, fi := range list {
+			if err := t.entry(fi, abs, rel, depth); err != nil {
 				return err
 			}
 		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			t.failed = rel
+			return err
+		}
+	}
+}
+
+// entry writes the line of fi, found in the directory abs, and lists it
+// when it is a directory.
+func (t *treeRun) entry(fi fs.FileInfo, abs, rel string, depth int) error {
+	name := fi.Name()
+	if rel != "" {
+		name = rel + "/" + name
+	}
+	t.s.writeFacts(t.w, fi, "", name)
+	t.n++
+	// Lstat semantics: only a real directory is descended into.
+	if fi.Mode().Type() == fs.ModeDir {
+		return t.dir(path.Join(abs, fi.Name()), name, depth+1)
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -104,16 +103,13 @@ func (v *sessionFS) Stat(p string) (fs.FileInfo, error) {
 	return viewInfo{FileInfo: fi}, nil
 }
 
-// ReadDir lists p; under /.versions from the version store, and "/"
-// without the shadowed .versions entry.
+// ReadDir lists p, sorted by name, without the entries listings do not
+// show (see visible); under /.versions from the version store.
 func (v *sessionFS) ReadDir(p string) ([]fs.FileInfo, error) {
 	sub, ok := versionsPath(p)
 	if !ok {
 		list, err := v.FS.ReadDir(p)
-		if p == "/" {
-			list = slices.DeleteFunc(list, func(fi fs.FileInfo) bool { return shadowed(fi.Name()) })
-		}
-		return list, err
+		return visible(list, p == "/"), err
 	}
 	if v.store == nil {
 		if sub == "/" {

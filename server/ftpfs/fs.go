@@ -3,6 +3,7 @@ package ftpfs
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -218,8 +219,33 @@ func (f *FS) Stat(vpath string) (fs.FileInfo, error) {
 }
 
 // ReadDir lists the directory vpath, sorted by name. Entries are described
-// with Lstat semantics, so a symbolic link appears as a link.
+// with Lstat semantics, so a symbolic link appears as a link. It holds the
+// whole directory in memory; OpenDir lists one chunk at a time.
 func (f *FS) ReadDir(vpath string) ([]fs.FileInfo, error) {
+	d, err := f.OpenDir(vpath)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	infos, err := d.f.Readdir(-1)
+	if err != nil {
+		return nil, pathErr("readdir", d.name, err)
+	}
+	slices.SortFunc(infos, func(a, b fs.FileInfo) int { return strings.Compare(a.Name(), b.Name()) })
+	return infos, nil
+}
+
+// Dir is a directory opened by OpenDir, listed a chunk at a time so that
+// a listing of any size holds one chunk in memory. Entries come in the
+// order the file system returns them (not sorted) and are described with
+// Lstat semantics. A Dir is used by one goroutine; Close it when done.
+type Dir struct {
+	f    *os.File
+	name string // the clean virtual path, for errors
+}
+
+// OpenDir opens the directory vpath for listing with Next.
+func (f *FS) OpenDir(vpath string) (*Dir, error) {
 	clean, rel, err := relPath(vpath)
 	if err != nil {
 		return nil, pathErr("readdir", vpath, err)
@@ -228,21 +254,29 @@ func (f *FS) ReadDir(vpath string) ([]fs.FileInfo, error) {
 	if err != nil {
 		return nil, pathErr("readdir", clean, err)
 	}
-	defer d.Close()
 	st, err := d.Stat()
+	if err == nil && !st.IsDir() {
+		err = ErrNotDir
+	}
 	if err != nil {
+		d.Close()
 		return nil, pathErr("readdir", clean, err)
 	}
-	if !st.IsDir() {
-		return nil, pathErr("readdir", clean, ErrNotDir)
-	}
-	infos, err := d.Readdir(-1)
-	if err != nil {
-		return nil, pathErr("readdir", clean, err)
-	}
-	slices.SortFunc(infos, func(a, b fs.FileInfo) int { return strings.Compare(a.Name(), b.Name()) })
-	return infos, nil
+	return &Dir{f: d, name: clean}, nil
 }
+
+// Next returns up to n (at least 1) further entries, and io.EOF once the
+// directory is exhausted.
+func (d *Dir) Next(n int) ([]fs.FileInfo, error) {
+	infos, err := d.f.Readdir(max(n, 1))
+	if err != nil && !errors.Is(err, io.EOF) {
+		return infos, pathErr("readdir", d.name, err)
+	}
+	return infos, err
+}
+
+// Close releases the directory.
+func (d *Dir) Close() error { return d.f.Close() }
 
 // Open opens the regular file vpath for reading (RETR). It returns a real
 // *os.File so that copying it to a TCP connection can use sendfile. The
