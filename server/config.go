@@ -120,6 +120,7 @@ type VersionsConfig struct {
 	// users share a home) take; the oldest are pruned first. Versions an
 	// append-only user's overwrites kept are never pruned for it: when
 	// they alone would pass the bound, the overwrite is refused (552).
+	// 0 sets no bound (keep and max_age still apply).
 	MaxBytes int64 `yaml:"max_bytes"`
 }
 
@@ -253,8 +254,8 @@ func (c *Config) Validate() error {
 	if l.PassiveTimeout <= 0 {
 		errs.Add("limits.passive_timeout", "must be more than 0, got %s", l.PassiveTimeout)
 	}
-	if c.Versions.MaxBytes <= 0 {
-		errs.Add("versions.max_bytes", "must be more than 0 bytes, got %d", c.Versions.MaxBytes)
+	if c.Versions.MaxBytes < 0 {
+		errs.Add("versions.max_bytes", "must be 0 (no bound) or more bytes, got %d", c.Versions.MaxBytes)
 	}
 	if c.Versions.Keep < 0 {
 		errs.Add("versions.keep", "must be 0 (no versions) or more, got %d", c.Versions.Keep)

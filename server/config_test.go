@@ -143,7 +143,8 @@ func TestValidateRules(t *testing.T) {
 		{"login_timeout zero", func(c *Config) { c.Limits.LoginTimeout = 0 }, "limits.login_timeout: must be more than 0"},
 		{"max_passive_per_ip negative", func(c *Config) { c.Limits.MaxPassivePerIP = -1 }, "limits.max_passive_per_ip:"},
 		{"passive_timeout zero", func(c *Config) { c.Limits.PassiveTimeout = 0 }, "limits.passive_timeout:"},
-		{"max_bytes zero", func(c *Config) { c.Versions.MaxBytes = 0 }, "versions.max_bytes:"},
+		{"max_bytes zero", func(c *Config) { c.Versions.MaxBytes = 0 }, ""},
+		{"max_bytes negative", func(c *Config) { c.Versions.MaxBytes = -1 }, "versions.max_bytes:"},
 		{"log level", func(c *Config) { c.Log.Level = "verbose" }, `log.level: must be debug, info, warn or error, got "verbose"`},
 		{"log format", func(c *Config) { c.Log.Format = "xml" }, "log.format:"},
 	}
