@@ -145,7 +145,9 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 	var local scanResult
 	if full {
 		local = scanLocal(f.root, "", f.ig, len(f.base), f.base)
-		if err, ok := local.Unreadable[""]; ok {
+		if err, ok := local.Unreadable[""]; ok && errors.Is(err, errNotDir) {
+			return res, fmt.Errorf("folder %s: path %s is not a directory; nothing was changed: %w", f.cfg.Name, f.root, err)
+		} else if ok {
 			return res, fmt.Errorf("folder %s: cannot read %s (is the disk mounted?): %w", f.cfg.Name, f.root, err)
 		}
 		// The next listing is built in the last one's place, so the two

@@ -1,7 +1,9 @@
 package agent
 
 import (
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,5 +91,19 @@ func forEachServer(t *testing.T, f func(t *testing.T, s ftpTarget)) {
 	t.Helper()
 	for _, srv := range allServers {
 		t.Run(srv.name, func(t *testing.T) { f(t, srv.start(t)) })
+	}
+}
+
+// putRemote writes content to the server's file rel (a slash path under
+// Home), as another client would have, owned like Home so that the
+// server's user may change and delete it (a peer's user is a system user;
+// the test runs as root).
+func (s ftpTarget) putRemote(t testing.TB, rel, content string) {
+	t.Helper()
+	p := filepath.Join(s.Home, filepath.FromSlash(rel))
+	putFile(t, p, content)
+	first, _, _ := strings.Cut(rel, "/")
+	if out, err := exec.Command("chown", "-R", "--reference="+s.Home, filepath.Join(s.Home, first)).CombinedOutput(); err != nil {
+		t.Fatalf("chown %s: %v: %s", rel, err, out)
 	}
 }

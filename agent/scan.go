@@ -22,6 +22,9 @@ import (
 // is looked at again later and never sent torn.
 var errChanged = errors.New("file changed while it was read")
 
+// errNotDir reports a folder whose path is not a directory.
+var errNotDir = errors.New("not a directory")
+
 // localEntry is what a scan found at one local path.
 type localEntry struct {
 	Dir   bool
@@ -78,10 +81,17 @@ func scanLocal(root, rel string, ig *ignore.Matcher, sizeHint int, known map[str
 			res.Unreadable[rel] = err
 		}
 		return res
+	case rel == "" && !fi.IsDir():
+		// The folder's own path may be a symlink to its directory;
+		// anything else is no folder, and reading it as an empty one
+		// would delete the other side.
+		if st, err := os.Stat(start); err != nil || !st.IsDir() {
+			res.Unreadable[rel] = fmt.Errorf("%s: %w", start, errNotDir)
+			return res
+		}
 	case !fi.IsDir():
-		// The root itself (even a symlink to a directory) is only walked
-		// when it is a directory; a file in scope is one entry.
-		if rel != "" && fi.Mode().IsRegular() && !ig.Match(rel, false) {
+		// A file in scope is one entry.
+		if fi.Mode().IsRegular() && !ig.Match(rel, false) {
 			res.Entries[rel] = scannedOf(localEntry{Size: fi.Size(), MTime: fi.ModTime()})
 		}
 		return res
