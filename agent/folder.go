@@ -47,8 +47,10 @@ type folder struct {
 	remote     map[string]remoteFacts
 	haveRemote bool
 	relist     atomic.Bool // a conditional write failed: the next pass lists the remote afresh
-	names      caseProbe   // which remote names the local disk can hold
-	walks      walkCache   // remote listings re-used while a directory's modify fact stands
+	// hidesDotNames: the server's listings leave out dot names (hidden.go).
+	hidesDotNames bool
+	names         caseProbe // which remote names the local disk can hold
+	walks         walkCache // remote listings re-used while a directory's modify fact stands
 
 	// staleAge: remote temporaries older than this are debris (cleanRemoteTemps).
 	staleAge time.Duration
@@ -160,6 +162,9 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 			return res, err
 		}
 		f.remote, f.haveRemote = rm, true
+		if err := f.detectHiddenNames(ctx); err != nil {
+			return res, fmt.Errorf("folder %s: %w", f.cfg.Name, err)
+		}
 		if !dryRun {
 			f.removeStaleTemps(ctx)
 		}
@@ -410,6 +415,8 @@ func (f *folder) item(p string, local map[string]scanned, gone map[int64]bool) (
 			it.Remote.MTime = b.RemoteMTime
 			it.Remote.Hash, it.Remote.HashKnown = b.Hash, true
 		}
+	} else if f.listingHides(p, hasBase) {
+		it.Remote = remoteAsSynced(b)
 	}
 	return it, nil
 }

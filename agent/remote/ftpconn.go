@@ -14,8 +14,9 @@ import (
 // jlaffaye's Dial reads a 220 greeting before anything else; s has read the
 // server's already, so the connection handed over replays it first. The
 // ServerConn is never logged in (its Login would send USER again): it knows
-// no server features, so it lists with LIST (only used where the server has
-// no MLSD), finds data ports with EPSV and then PASV, and makes its data
+// no server features, so it lists with LIST -a (only used where the server
+// has no MLSD; -a, which vsftpd and most Unix servers understand, shows dot
+// files that a plain LIST hides, as vsftpd does by default), finds data ports with EPSV and then PASV, and makes its data
 // connections through s's dataDialer, which adds TLS when PROT P is on and
 // resumes the control connection's TLS session. s and the ServerConn take
 // turns on the connection, each reading every reply to what it sent, so
@@ -35,7 +36,8 @@ func (s *ctrlSession) ftpOnSession(cfg Config) (*ftp.ServerConn, error) {
 			}
 			return s.dialer.dial(addr)
 		}),
-		ftp.DialWithShutTimeout(cfg.OpTimeout))
+		ftp.DialWithShutTimeout(cfg.OpTimeout),
+		ftp.DialWithForceListHidden(true))
 }
 
 // sessionConn is a ctrlSession's control connection as jlaffaye/ftp sees
