@@ -64,8 +64,12 @@ type Agent struct {
 	// StatusListener, when set, is where Run serves the status endpoint
 	// instead of listening on Config.StatusListen; Run closes it.
 	StatusListener net.Listener
+	// ConflictScanEvery is how often the status report looks for conflict
+	// copies in a folder again (0: DefaultConflictScanEvery).
+	ConflictScanEvery time.Duration
 
 	statusAddr atomic.Value // string: the status endpoint's address while Run runs
+	conflicts  conflictCache
 	db         *syncstate.DB
 	pools      map[string]*remote.Pool
 	folders    []*folder

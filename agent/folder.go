@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/syncagent/syncagent/agent/ignore"
 	"github.com/syncagent/syncagent/agent/plan"
 	"github.com/syncagent/syncagent/agent/remote"
+	"github.com/syncagent/syncagent/agent/status"
 	"github.com/syncagent/syncagent/syncstate"
 )
 
@@ -74,11 +76,13 @@ type FolderStatus struct {
 	Conflicts int       `json:"conflicts"`
 	Queued    int       `json:"queued"`
 	// BytesQueued is the size of the uploads and downloads still to run.
-	BytesQueued int64            `json:"bytes_queued"`
-	Transfers   []TransferStatus `json:"transfers,omitempty"`
-	Uploaded    int64            `json:"files_uploaded"`
-	Downloaded  int64            `json:"files_downloaded"`
-	Problems    []string         `json:"problems,omitempty"`
+	BytesQueued int64              `json:"bytes_queued"`
+	Transfers   []TransferStatus   `json:"transfers,omitempty"`
+	Uploaded    int64              `json:"files_uploaded"`
+	Downloaded  int64              `json:"files_downloaded"`
+	Problems    []status.PathError `json:"problems,omitempty"`
+	// Skipped are the entries the last full scan left out for their kind.
+	Skipped []status.Skipped `json:"skipped,omitempty"`
 }
 
 func newFolder(cfg FolderConfig, rem *remote.Pool, db *syncstate.DB, workers int, log *slog.Logger) (*folder, error) {
@@ -120,7 +124,7 @@ func (f *folder) Status() FolderStatus {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st := f.status
-	st.Problems = append([]string(nil), f.status.Problems...)
+	st.Problems = slices.Clone(f.status.Problems)
 	st.Transfers = f.transfersLocked()
 	return st
 }
@@ -234,9 +238,9 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 	f.status.LastSync = f.now()
 	f.status.Problems = f.status.Problems[:0]
 	for p, err := range res.Problems {
-		f.status.Problems = append(f.status.Problems, p+": "+err.Error())
+		f.status.Problems = append(f.status.Problems, status.PathError{Path: p, Error: err.Error()})
 	}
-	sort.Strings(f.status.Problems)
+	slices.SortFunc(f.status.Problems, func(a, b status.PathError) int { return strings.Compare(a.Path, b.Path) })
 	f.metrics.Synced(f.cfg.Name, f.status.LastSync)
 	f.mu.Unlock()
 	f.log.Debug("pass done", "full", scope == nil, "actions", res.Done)

@@ -24,13 +24,14 @@ type TransferStatus = status.Transfer
 type inflight struct {
 	path, direction string
 	size            int64
+	started         time.Time
 	done            atomic.Int64
 }
 
 // track registers a transfer in the folder's status and returns its
 // progress callback and the function that removes it.
 func (f *folder) track(rel, direction string, size int64) (progress func(int64), untrack func()) {
-	t := &inflight{path: rel, direction: direction, size: size}
+	t := &inflight{path: rel, direction: direction, size: size, started: time.Now()}
 	f.mu.Lock()
 	if f.xfers == nil {
 		f.xfers = make(map[*inflight]struct{})
@@ -48,7 +49,12 @@ func (f *folder) track(rel, direction string, size int64) (progress func(int64),
 func (f *folder) transfersLocked() []TransferStatus {
 	out := make([]TransferStatus, 0, len(f.xfers))
 	for t := range f.xfers {
-		out = append(out, TransferStatus{Path: t.path, Direction: t.direction, Size: t.size, Done: t.done.Load()})
+		ts := TransferStatus{Path: t.path, Direction: t.direction, Size: t.size, Done: t.done.Load()}
+		if secs := time.Since(t.started).Seconds(); secs > 0 && ts.Done > 0 {
+			ts.Rate = float64(ts.Done) / secs
+			ts.ETASeconds = float64(max(ts.Size-ts.Done, 0)) / ts.Rate
+		}
+		out = append(out, ts)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
@@ -71,15 +77,23 @@ const DefaultCapsTimeout = 3 * time.Second
 // concurrent use.
 func (a *Agent) Report(ctx context.Context) status.Report {
 	rep := status.Report{Time: time.Now()}
-	failing := make(map[string]bool)
+	failing := make(map[string]string) // server -> the error of a folder using it
+	every := a.ConflictScanEvery
+	if every <= 0 {
+		every = DefaultConflictScanEvery
+	}
 	for i, fs := range a.Status() {
+		cfg := a.folders[i].cfg
 		rep.Folders = append(rep.Folders, status.Folder{
-			Name: fs.Name, State: fs.State, FilesQueued: fs.Queued, BytesQueued: fs.BytesQueued,
+			Name: fs.Name, Path: cfg.Path, Mode: cfg.Mode, Server: cfg.Server, Remote: cfg.Remote,
+			State: fs.State, FilesQueued: fs.Queued, BytesQueued: fs.BytesQueued,
 			Transfers: fs.Transfers, LastSync: fs.LastSync, LastError: fs.LastError, Conflicts: fs.Conflicts,
-			Uploaded: fs.Uploaded, Downloaded: fs.Downloaded, Problems: fs.Problems,
+			ConflictCopies: nonNil(a.conflicts.get(ctx, cfg.Name, cfg.Path, every)),
+			Uploaded:       fs.Uploaded, Downloaded: fs.Downloaded, Problems: nonNil(fs.Problems),
+			Skipped: nonNil(fs.Skipped),
 		})
-		if fs.State == "error" {
-			failing[a.folders[i].cfg.Server] = true
+		if fs.State == "error" && failing[cfg.Server] == "" {
+			failing[cfg.Server] = fs.LastError
 		}
 	}
 	names := make([]string, 0, len(a.pools))
@@ -97,22 +111,23 @@ func (a *Agent) Report(ctx context.Context) status.Report {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := status.Server{Name: name, Address: a.Config.Servers[name].Address, Caps: []string{}}
+			sc := a.Config.Servers[name]
+			s := status.Server{Name: name, Address: sc.Address, Caps: []string{}}
 			cctx, cancel := context.WithTimeout(ctx, d)
 			defer cancel()
 			caps, err := a.pools[name].Caps(cctx)
-			if err != nil {
+			switch {
+			case err != nil:
 				s.Error = err.Error()
-			} else {
-				s.Connected = !failing[name]
-				for _, c := range []struct {
-					ok   bool
-					name string
-				}{{caps.MLSD, "MLSD"}, {caps.HASH, "HASH"}, {caps.MFMT, "MFMT"}, {caps.TLS, "TLS"}} {
-					if c.ok {
-						s.Caps = append(s.Caps, c.name)
-					}
-				}
+			case failing[name] != "":
+				// The capabilities are remembered from an earlier
+				// connection; the folders say whether it works now.
+				s.Error = failing[name]
+			default:
+				s.Connected = true
+			}
+			if err == nil {
+				s.Caps = capsInUse(caps, sc.TLS)
 			}
 			rep.Servers[i] = s
 		}()
@@ -179,4 +194,32 @@ func errorKind(ctx context.Context, err error) string {
 		return "network"
 	}
 	return "path"
+}
+
+// capsInUse names the capabilities the agent uses with a server that
+// offers caps over a connection with the given tls setting: TLS only
+// when the connection is encrypted, whatever the server offers.
+func capsInUse(caps remote.Caps, tls string) []string {
+	out := []string{}
+	for _, c := range []struct {
+		ok   bool
+		name string
+	}{{caps.MLSD, "MLSD"}, {caps.HASH && caps.HashSHA256, "HASH"}, {caps.MFMT, "MFMT"}, {caps.REST, "REST"},
+		{caps.Batch, "BATCH"}, {caps.Tree, "TREE"}, {caps.Expect, "EXPECT"}} {
+		if c.ok {
+			out = append(out, c.name)
+		}
+	}
+	if tls == TLSExplicit || tls == TLSImplicit {
+		out = append(out, "TLS ("+tls+")")
+	}
+	return out
+}
+
+// nonNil returns s, or an empty slice for nil, so that JSON shows [].
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

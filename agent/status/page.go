@@ -10,14 +10,9 @@ import (
 // page is the HTML view. It reloads itself with a meta refresh so it
 // works without JavaScript.
 var page = template.Must(template.New("page").Funcs(template.FuncMap{
-	"bytes": HumanBytes,
-	"pct": func(t Transfer) string {
-		if t.Size <= 0 {
-			return "-"
-		}
-		return fmt.Sprintf("%.0f%%", 100*float64(t.Done)/float64(t.Size))
-	},
-	"when": FormatTime,
+	"bytes":    HumanBytes,
+	"progress": Progress,
+	"when":     FormatTime,
 }).Parse(`<!doctype html>
 <html lang="en">
 <head>
@@ -27,29 +22,38 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 <style>
 body { font: 15px system-ui, sans-serif; margin: 1.5em; color: #222; }
 table { border-collapse: collapse; margin-bottom: 1.5em; }
-th, td { border-bottom: 1px solid #ddd; padding: .3em .8em; text-align: left; }
+th, td { border-bottom: 1px solid #ddd; padding: .3em .8em; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
+ul { margin: .2em 0 .6em; padding-left: 1.2em; }
+h3 { margin: 1em 0 .2em; font-size: 1em; }
 .idle { color: #1a7f37; } .syncing, .scanning { color: #0969da; } .error { color: #cf222e; font-weight: bold; }
-.err { color: #cf222e; }
+.err { color: #cf222e; } .path { font-family: ui-monospace, monospace; }
 </style>
 </head>
 <body>
 <h1>syncagent</h1>
 <h2>Folders</h2>
 <table id="folders">
-<tr><th>folder</th><th>state</th><th>queued</th><th>last sync</th><th>conflicts</th><th>uploaded</th><th>downloaded</th><th>last error</th></tr>
+<tr><th>folder</th><th>local</th><th>mode</th><th>remote</th><th>state</th><th>queued</th><th>last sync</th><th>conflict copies</th><th>uploaded</th><th>downloaded</th><th>last error</th></tr>
 {{range .R.Folders}}<tr class="folder">
-<td class="name">{{.Name}}</td><td class="{{.State}}">{{.State}}</td>
+<td class="name">{{.Name}}</td><td class="path">{{.Path}}</td><td>{{.Mode}}</td><td class="path">{{.Server}}:{{.Remote}}</td>
+<td class="{{.State}}">{{.State}}{{with .Problems}}, {{len .}} failing{{end}}</td>
 <td>{{.FilesQueued}} files, {{bytes .BytesQueued}}</td><td>{{when .LastSync}}</td>
-<td>{{.Conflicts}}</td><td>{{.Uploaded}}</td><td>{{.Downloaded}}</td><td class="err">{{.LastError}}</td>
+<td>{{len .ConflictCopies}}</td><td>{{.Uploaded}}</td><td>{{.Downloaded}}</td><td class="err">{{.LastError}}</td>
 </tr>
-{{range .Transfers}}<tr><td></td><td colspan="7">{{.Direction}} {{.Path}}: {{bytes .Done}} of {{bytes .Size}} ({{pct .}})</td></tr>
-{{end}}{{end}}</table>
-<h2>Servers</h2>
+{{end}}</table>
+{{range .R.Folders}}{{if or .Transfers .Problems .ConflictCopies .Skipped}}<section class="details" id="folder-{{.Name}}">
+<h2>{{.Name}}</h2>
+{{with .Transfers}}<h3>Transfers</h3><ul class="transfers">{{range .}}<li>{{.Direction}} <span class="path">{{.Path}}</span>: {{progress .}}</li>{{end}}</ul>{{end}}
+{{with .Problems}}<h3>Failing paths</h3><ul class="failing">{{range .}}<li><span class="path">{{.Path}}</span>: <span class="err">{{.Error}}</span></li>{{end}}</ul>{{end}}
+{{with .ConflictCopies}}<h3>Conflict copies</h3><ul class="conflicts">{{range .}}<li><span class="path">{{.Path}}</span> (of <span class="path">{{.Original}}</span>, {{when .Time}}, {{bytes .Size}})</li>{{end}}</ul>{{end}}
+{{with .Skipped}}<h3>Skipped</h3><ul class="skipped">{{range .}}<li><span class="path">{{.Path}}</span>: {{.Kind}}</li>{{end}}</ul>{{end}}
+</section>
+{{end}}{{end}}<h2>Servers</h2>
 <table id="servers">
-<tr><th>server</th><th>address</th><th>connected</th><th>capabilities</th><th>error</th></tr>
+<tr><th>server</th><th>address</th><th>connected</th><th>capabilities in use</th><th>bandwidth limit</th><th>error</th></tr>
 {{range .R.Servers}}<tr><td>{{.Name}}</td><td>{{.Address}}</td><td>{{if .Connected}}yes{{else}}no{{end}}</td>
-<td>{{range .Caps}}{{.}} {{end}}</td><td class="err">{{.Error}}</td></tr>
+<td>{{range .Caps}}{{.}} {{end}}</td><td>{{if .BWLimit}}{{.BWLimit}}{{else}}none{{end}}</td><td class="err">{{.Error}}</td></tr>
 {{end}}</table>
 <p>Updated {{when .R.Time}}; this page reloads every {{.Refresh}} seconds. JSON: <a href="/status">/status</a>, Prometheus: <a href="/metrics">/metrics</a>.</p>
 </body>
@@ -90,4 +94,17 @@ func FormatTime(t time.Time) string {
 		return "never"
 	}
 	return t.Local().Format(TimeLayout)
+}
+
+// Progress describes a transfer in flight: "1.0 MiB of 3.0 MiB (33%),
+// 2.0 MiB/s, 1s left".
+func Progress(t Transfer) string {
+	s := HumanBytes(t.Done) + " of " + HumanBytes(t.Size)
+	if t.Size > 0 {
+		s += fmt.Sprintf(" (%.0f%%)", 100*float64(t.Done)/float64(t.Size))
+	}
+	if t.Rate > 0 {
+		s += fmt.Sprintf(", %s/s, %s left", HumanBytes(int64(t.Rate)), (time.Duration(t.ETASeconds) * time.Second).String())
+	}
+	return s
 }

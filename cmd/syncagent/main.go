@@ -58,6 +58,8 @@ var program = cli.Program{Name: "syncagent", Commands: []cli.Command{
 		Summary: "one reconcile pass, then exit: 0 in sync, 1 on error\n(-dry-run: print each folder's plan, change nothing, exit 0)"},
 	{Name: "status", Args: "[-config FILE] [-json]",
 		Summary: "what the running agent is doing: exit 0 all well, 1 no agent answers, 3 a folder in error"},
+	{Name: "conflicts", Args: "[-config FILE] [-folder NAME] [-json]",
+		Summary: "list the conflict copies (NAME.sync-conflict-...) now in each folder"},
 	{Name: "quickstart", Args: "[-listen ADDR] [-status ADDR] [DIR]",
 		Summary: "start an embedded syncserver on 127.0.0.1 and keep DIR (default ./quickstart)\nin two-way sync with it; print its ftp:// URL and the status page's URL"},
 	{Name: "ls", Args: "-server NAME [-config FILE] [REMOTE_PATH]",
@@ -98,6 +100,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.sync(ctx, rest)
 	case "quickstart":
 		return m.quickstart(ctx, rest)
+	case "conflicts":
+		return m.conflicts(ctx, rest)
 	case "status":
 		return m.status(ctx, rest)
 	case "ls":

@@ -82,24 +82,46 @@ func printReport(m *Main, rep status.Report) {
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FOLDER\tSTATE\tQUEUED\tLAST SYNC\tCONFLICTS\tUP\tDOWN\tLAST ERROR")
 	for _, f := range rep.Folders {
-		last := "never"
-		if !f.LastSync.IsZero() {
-			last = status.FormatTime(f.LastSync)
+		state := f.State
+		if len(f.Problems) > 0 {
+			state += fmt.Sprintf(", %d failing", len(f.Problems))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d (%s)\t%s\t%d\t%d\t%d\t%s\n", f.Name, f.State, f.FilesQueued,
-			status.HumanBytes(f.BytesQueued), last, f.Conflicts, f.Uploaded, f.Downloaded, f.LastError)
+		fmt.Fprintf(tw, "%s\t%s\t%d (%s)\t%s\t%d\t%d\t%d\t%s\n", f.Name, state, f.FilesQueued,
+			status.HumanBytes(f.BytesQueued), status.FormatTime(f.LastSync), len(f.ConflictCopies), f.Uploaded, f.Downloaded, f.LastError)
+	}
+	tw.Flush()
+	for _, f := range rep.Folders {
+		fmt.Fprintf(m.Stdout, "\n%s: %s <-> %s:%s (%s)\n", f.Name, f.Path, f.Server, f.Remote, f.Mode)
 		for _, t := range f.Transfers {
-			fmt.Fprintf(tw, "  %s %s\t%s of %s\t\t\t\t\t\t\n", t.Direction, t.Path, status.HumanBytes(t.Done), status.HumanBytes(t.Size))
+			fmt.Fprintf(m.Stdout, "  %s %s: %s\n", t.Direction, t.Path, status.Progress(t))
+		}
+		for _, p := range f.Problems {
+			fmt.Fprintf(m.Stdout, "  failing %s: %s\n", p.Path, p.Error)
+		}
+		for _, c := range f.ConflictCopies {
+			fmt.Fprintf(m.Stdout, "  conflict copy %s (of %s, %s)\n", c.Path, c.Original, status.FormatTime(c.Time))
+		}
+		for _, sk := range f.Skipped {
+			fmt.Fprintf(m.Stdout, "  skipped %s: %s\n", sk.Path, sk.Kind)
 		}
 	}
-	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, "SERVER\tADDRESS\tCONNECTED\tCAPABILITIES\tERROR")
+	fmt.Fprintln(m.Stdout)
+	tw = tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SERVER\tADDRESS\tCONNECTED\tCAPABILITIES IN USE\tBWLIMIT\tERROR")
 	for _, s := range rep.Servers {
 		conn := "no"
 		if s.Connected {
 			conn = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Address, conn, strings.Join(s.Caps, " "), s.Error)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Address, conn, strings.Join(s.Caps, " "), orNone(s.BWLimit), s.Error)
 	}
 	tw.Flush()
+	fmt.Fprintf(m.Stdout, "\n(at %s)\n", status.FormatTime(rep.Time))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/syncagent/syncagent/internal/testenv"
 
 	"github.com/syncagent/syncagent/agent"
+	"github.com/syncagent/syncagent/agent/plan"
 	"github.com/syncagent/syncagent/agent/status"
 )
 
@@ -66,6 +67,65 @@ func runStatusAgent(t *testing.T, e *versionsEnv) string {
 		return err == nil && len(rep.Folders) == 1 && !rep.Folders[0].LastSync.IsZero()
 	})
 	return addr
+}
+
+// conflictCopy is the name of a conflict copy of notes.txt, as the agent
+// names them.
+var conflictCopy = plan.ConflictName("notes.txt", time.Date(2026, 12, 2, 15, 4, 5, 0, time.UTC))
+
+// badName is a file name syncserver refuses (a backslash).
+const badName = `back\slash.txt`
+
+// withDetails puts in the synced folder what status lists per folder: a
+// conflict copy and a file the server refuses.
+func withDetails(t *testing.T, e *versionsEnv) {
+	t.Helper()
+	writeFiles(t, e.local, map[string]string{"notes.txt": "theirs", conflictCopy: "mine", badName: "refused"})
+}
+
+// TestStatusListsFolderDetails: status (text and JSON) lists per folder
+// its local path, mode and remote, the failing paths with their error,
+// the conflict copies, times with their zone; the servers table shows the
+// capabilities in use (no TLS on a tls: none connection).
+func TestStatusListsFolderDetails(t *testing.T) {
+	e := startVersionsEnv(t)
+	withDetails(t, e)
+	addr := runStatusAgent(t, e)
+	waitFor(t, "the failing path", func() bool {
+		rep, err := status.Fetch(context.Background(), nil, addr)
+		return err == nil && len(rep.Folders[0].Problems) == 1
+	})
+	out, err := e.run(t, "status", "-config", e.config)
+	if err != nil {
+		t.Fatalf("status: %v", err)
+	}
+	for _, want := range []string{
+		"docs: " + e.local + " <-> backup:/docs (push)",
+		"idle, 1 failing",
+		"failing " + badName + ": ",
+		"conflict copy " + conflictCopy + " (of notes.txt, " + status.FormatTime(time.Date(2026, 12, 2, 15, 4, 5, 0, time.UTC)) + ")",
+		"MLSD HASH MFMT",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "TLS") {
+		t.Errorf("status shows TLS for a tls: none connection:\n%s", out)
+	}
+	out, err = e.run(t, "status", "-json", "-config", e.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep status.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	f := rep.Folders[0]
+	if f.Path != e.local || f.Mode != "push" || f.Remote != "/docs" || len(f.Problems) != 1 || f.Problems[0].Path != badName ||
+		f.Problems[0].Error == "" || len(f.ConflictCopies) != 1 || f.ConflictCopies[0].Original != "notes.txt" {
+		t.Errorf("status -json folder: %+v", f)
+	}
 }
 
 func TestStatusCommand(t *testing.T) {
@@ -160,12 +220,18 @@ func TestStatusPageInChromium(t *testing.T) {
 		testenv.Missing(t, "needs Debian's chromium package (/usr/bin/chromium); CI installs it")
 	}
 	e := startVersionsEnv(t)
+	withDetails(t, e)
 	addr := runStatusAgent(t, e)
-	shot := filepath.Join(t.TempDir(), "status.png")
+	waitFor(t, "the failing path", func() bool {
+		rep, err := status.Fetch(context.Background(), nil, addr)
+		return err == nil && len(rep.Folders[0].Problems) == 1
+	})
+	// go test -artifacts keeps the screenshot.
+	shot := filepath.Join(t.ArtifactDir(), "status-page.png")
 	args := func(extra ...string) []string {
 		return append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 			"--disable-background-networking", "--disable-component-update", "--disable-sync",
-			"--user-data-dir=" + t.TempDir(), "--window-size=1024,768"}, append(extra, "http://"+addr+"/")...)
+			"--user-data-dir=" + t.TempDir(), "--window-size=1400,900"}, append(extra, "http://"+addr+"/")...)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -173,7 +239,10 @@ func TestStatusPageInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatalf("chromium --dump-dom: %v", err)
 	}
-	for _, want := range []string{`<td class="name">docs</td>`, "backup", "syncagent status"} {
+	for _, want := range []string{`<td class="name">docs</td>`, "backup", "syncagent status",
+		`<ul class="failing"><li><span class="path">` + strings.ReplaceAll(badName, `\`, `\`) + `</span>`,
+		`<ul class="conflicts"><li><span class="path">` + conflictCopy + `</span>`,
+		`<td class="path">` + e.local + `</td>`, `<td class="path">backup:/docs</td>`} {
 		if !strings.Contains(string(dom), want) {
 			t.Errorf("rendered DOM lacks %q:\n%s", want, dom)
 		}
@@ -188,6 +257,7 @@ func TestStatusPageInChromium(t *testing.T) {
 	if len(png) < 2000 || string(png[1:4]) != "PNG" {
 		t.Errorf("screenshot is %d bytes, not a real page", len(png))
 	}
+	t.Logf("screenshot of the status page with its lists: %s", shot)
 }
 
 // TestStatusNeedsNoSecret runs status over a config whose password comes
