@@ -12,10 +12,12 @@ import (
 func TestParseConflictName(t *testing.T) {
 	at := time.Date(2026, 12, 2, 15, 4, 5, 0, time.UTC)
 	for _, orig := range []string{"notes.txt", "dir/a.tar.gz", "Makefile", "sub/.bashrc", "x.sync-conflict-1.txt"} {
-		name := plan.ConflictName(orig, at)
-		c, ok := parseConflictName(name)
-		if !ok || c.Original != orig || !c.Time.Equal(at) || c.Path != name {
-			t.Errorf("%s (copy of %s): %+v, %v", name, orig, c, ok)
+		for _, id := range []string{"", "QX7ZK2A"} {
+			name := plan.ConflictName(orig, at, id)
+			c, ok := parseConflictName(name)
+			if !ok || c.Original != orig || !c.Time.Equal(at) || c.Path != name || c.Agent != id {
+				t.Errorf("%s (copy of %s): %+v, %v", name, orig, c, ok)
+			}
 		}
 	}
 	// The form with the id of the agent that made the copy.
@@ -33,7 +35,7 @@ func TestParseConflictName(t *testing.T) {
 func TestFindConflicts(t *testing.T) {
 	root := t.TempDir()
 	at := time.Date(2026, 12, 2, 15, 4, 5, 0, time.UTC)
-	for _, p := range []string{"a.txt", plan.ConflictName("a.txt", at), plan.ConflictName("sub/b.md", at), "sub/.syncagent-x.sync-conflict-20261202-150405.md"} {
+	for _, p := range []string{"a.txt", plan.ConflictName("a.txt", at, ""), plan.ConflictName("sub/b.md", at, "QX7ZK2A"), "sub/.syncagent-x.sync-conflict-20261202-150405.md"} {
 		putFile(t, filepath.Join(root, filepath.FromSlash(p)), "x")
 	}
 	got, err := FindConflicts(context.Background(), root)

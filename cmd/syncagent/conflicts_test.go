@@ -19,7 +19,7 @@ func TestConflictsCommand(t *testing.T) {
 		t.Fatalf("conflicts in an empty folder: %v\n%s", err, out)
 	}
 	at := time.Date(2026, 12, 2, 15, 4, 5, 0, time.UTC)
-	copy1 := plan.ConflictName("notes.txt", at)
+	copy1 := plan.ConflictName("notes.txt", at, "QX7ZK2A")
 	writeFiles(t, e.local, map[string]string{"notes.txt": "a", copy1: "b", "sub/plan.sync-conflict-20261201-090000-a1b2.md": "c"})
 	out, err = e.run(t, "conflicts", "-folder", "docs", "-config", e.config)
 	if err != nil {

@@ -71,7 +71,7 @@ func runStatusAgent(t *testing.T, e *versionsEnv) string {
 
 // conflictCopy is the name of a conflict copy of notes.txt, as the agent
 // names them.
-var conflictCopy = plan.ConflictName("notes.txt", time.Date(2026, 12, 2, 15, 4, 5, 0, time.UTC))
+var conflictCopy = plan.ConflictName("notes.txt", time.Date(2026, 12, 2, 15, 4, 5, 0, time.UTC), "")
 
 // badName is a file name syncserver refuses (a backslash).
 const badName = `back\slash.txt`
