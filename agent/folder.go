@@ -156,6 +156,7 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 		} else if ok {
 			return res, fmt.Errorf("folder %s: cannot read %s (is the disk mounted?): %w", f.cfg.Name, f.root, err)
 		}
+		f.noteSkipped(local.Skipped)
 		// The next listing is built in the last one's place, so the two
 		// are never held at once; a failed listing leaves none, and the
 		// next pass is a full one.
@@ -187,7 +188,7 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 	items := make([]plan.Item, 0, local.Dirs)
 	gone := f.goneSizes(paths, local.Entries)
 	for _, p := range paths {
-		if blockedBy(p, local.Unreadable) {
+		if blockedBy(p, local.Unreadable) || skippedAt(p, local.Skipped) {
 			continue
 		}
 		it, err := f.item(p, local.Entries, gone)
@@ -285,10 +286,12 @@ func (f *folder) skipRemote(rel string, e remote.Entry) bool {
 // scanScope looks at the given paths: a directory is scanned with its
 // subtree, a file is stat'ed.
 func (f *folder) scanScope(scope []string) scanResult {
-	res := scanResult{Entries: make(map[string]scanned), Unreadable: make(map[string]error)}
+	res := scanResult{Entries: make(map[string]scanned), Unreadable: make(map[string]error), Skipped: make(map[string]string)}
 	for _, p := range scope {
 		e, ok, err := statLocal(f.root, p)
 		switch {
+		case !ok && err == nil && specialAt(f.root, p) != "" && !f.ig.Match(p, false):
+			res.Skipped[p] = specialAt(f.root, p)
 		case err != nil:
 			res.Unreadable[p] = err
 		case !ok:
@@ -300,6 +303,9 @@ func (f *folder) scanScope(scope []string) scanResult {
 			}
 			for k, v := range sub.Unreadable {
 				res.Unreadable[k] = v
+			}
+			for k, v := range sub.Skipped {
+				res.Skipped[k] = v
 			}
 			res.Dirs += sub.Dirs
 		default:

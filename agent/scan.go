@@ -59,7 +59,10 @@ func (s scanned) entry() localEntry {
 type scanResult struct {
 	Entries    map[string]scanned
 	Unreadable map[string]error
-	Dirs       int // directories found, to size what a pass makes per directory
+	// Skipped maps the symlinks, FIFOs, sockets and devices found (not
+	// ignored) to their kind: they are never synced.
+	Skipped map[string]string
+	Dirs    int // directories found, to size what a pass makes per directory
 }
 
 // scanWorkers is how many directories a scan reads at once: a folder of
@@ -72,7 +75,7 @@ var scanWorkers = min(runtime.GOMAXPROCS(0), 4)
 // synced state, not modified during the scan) holds is keyed by known's
 // copy, so the two maps share their path strings.
 func scanLocal(root, rel string, ig *ignore.Matcher, sizeHint int, known map[string]syncstate.Entry) scanResult {
-	res := scanResult{Entries: make(map[string]scanned, sizeHint), Unreadable: make(map[string]error)}
+	res := scanResult{Entries: make(map[string]scanned, sizeHint), Unreadable: make(map[string]error), Skipped: make(map[string]string)}
 	start := filepath.Join(root, filepath.FromSlash(rel))
 	fi, err := os.Lstat(start)
 	switch {
@@ -91,8 +94,12 @@ func scanLocal(root, rel string, ig *ignore.Matcher, sizeHint int, known map[str
 		}
 	case !fi.IsDir():
 		// A file in scope is one entry.
-		if fi.Mode().IsRegular() && !ig.Match(rel, false) {
+		switch {
+		case ig.Match(rel, false):
+		case fi.Mode().IsRegular():
 			res.Entries[rel] = scannedOf(localEntry{Size: fi.Size(), MTime: fi.ModTime()})
+		default:
+			res.Skipped[rel] = specialKind(fi.Mode())
 		}
 		return res
 	case rel != "":
@@ -178,9 +185,10 @@ type scanner struct {
 // found is one entry read by a worker, added to the result with the rest
 // of its directory under one lock.
 type found struct {
-	rel string
-	e   localEntry
-	err error
+	rel  string
+	e    localEntry
+	err  error
+	skip string // the kind of a skipped entry
 }
 
 // dirBuf is a worker's reusable memory for reading directories.
@@ -217,6 +225,8 @@ func (s *scanner) work() {
 				switch {
 				case f.err != nil:
 					s.res.Unreadable[f.rel] = f.err
+				case f.skip != "":
+					s.res.Skipped[f.rel] = f.skip
 				default:
 					s.res.Entries[f.rel] = scannedOf(f.e)
 					if f.e.Dir {
@@ -290,4 +300,14 @@ func joinRemote(root, rel string) string {
 // under reports whether p is dir or inside it ("" contains everything).
 func under(p, dir string) bool {
 	return dir == "" || p == dir || strings.HasPrefix(p, dir+"/")
+}
+
+// skip adds the entry dir/name, of a kind never synced, to out unless it
+// is ignored.
+func (s *scanner) skip(out []found, buf *dirBuf, dir string, name []byte, kind string) []found {
+	r := s.pathOf(buf, dir, name)
+	if s.ig.Match(r, false) {
+		return out
+	}
+	return append(out, found{rel: r, skip: kind})
 }

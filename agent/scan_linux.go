@@ -81,7 +81,7 @@ func (s *scanner) entry(fd int, abs, dir string, typ byte, name []byte, out []fo
 	switch typ {
 	case unix.DT_DIR, unix.DT_REG, unix.DT_UNKNOWN:
 	default:
-		return out // symlinks, sockets, devices: not synced
+		return s.skip(out, buf, dir, name, direntKind(typ)) // symlinks, sockets, devices: not synced
 	}
 	var st unix.Stat_t
 	err := unix.Fstatat(fd, string(name), &st, unix.AT_SYMLINK_NOFOLLOW)
@@ -97,7 +97,7 @@ func (s *scanner) entry(fd int, abs, dir string, typ byte, name []byte, out []fo
 		case unix.S_IFREG:
 			typ = unix.DT_REG
 		default:
-			return out
+			return s.skip(out, buf, dir, name, statKind(st.Mode))
 		}
 	}
 	isDir := typ == unix.DT_DIR
@@ -124,4 +124,34 @@ func openDir(abs string) (int, error) {
 			return fd, err
 		}
 	}
+}
+
+// direntKind names a directory entry type that is not synced.
+func direntKind(typ byte) string {
+	switch typ {
+	case unix.DT_LNK:
+		return kindSymlink
+	case unix.DT_FIFO:
+		return kindFIFO
+	case unix.DT_SOCK:
+		return kindSocket
+	case unix.DT_CHR, unix.DT_BLK:
+		return kindDevice
+	}
+	return kindOther
+}
+
+// statKind names a file type from stat(2) that is not synced.
+func statKind(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFLNK:
+		return kindSymlink
+	case unix.S_IFIFO:
+		return kindFIFO
+	case unix.S_IFSOCK:
+		return kindSocket
+	case unix.S_IFCHR, unix.S_IFBLK:
+		return kindDevice
+	}
+	return kindOther
 }

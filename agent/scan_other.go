@@ -32,7 +32,8 @@ func (s *scanner) readDir(dir string, out []found, buf *dirBuf) []found {
 			continue
 		}
 		if !isDir && !d.Type().IsRegular() {
-			continue // symlinks, sockets, devices: not synced
+			out = append(out, found{rel: r, skip: specialKind(d.Type())}) // symlinks, sockets, devices: not synced
+			continue
 		}
 		fi, err := d.Info()
 		if err != nil {
