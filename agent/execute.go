@@ -229,9 +229,15 @@ func (f *folder) do(ctx context.Context, a plan.Action, it plan.Item, res *passR
 	case plan.Forget:
 		f.del(a.Path)
 		return nil
+	case plan.Nothing:
+		return nil
 	}
-	return nil
+	return fmt.Errorf("%w: %v", errUnknownAction, a)
 }
+
+// errUnknownAction is an action the executor has no code for: a planner
+// newer than its executor. It fails the path, never passes as done.
+var errUnknownAction = errors.New("unknown action kind")
 
 func (f *folder) upload(ctx context.Context, rel string, it plan.Item) error {
 	lpath, fi, err := f.checkUpload(rel, it)
@@ -328,10 +334,15 @@ func (f *folder) conflict(ctx context.Context, rel string, it plan.Item, res *pa
 		return err
 	}
 	from := filepath.Join(f.root, filepath.FromSlash(rel))
-	if it.Local.Exists && !it.Local.Dir {
+	// Whatever is there moves aside whole, as Syncthing's conflict move
+	// does: a file, a directory with its contents (synced under the
+	// copy's name on the next look), a symlink.
+	if _, err := os.Lstat(from); err == nil {
 		if err := os.Rename(from, filepath.Join(f.root, filepath.FromSlash(name))); err != nil {
 			return err
 		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	f.mu.Lock()
 	f.status.Conflicts++
@@ -339,8 +350,14 @@ func (f *folder) conflict(ctx context.Context, rel string, it plan.Item, res *pa
 	f.log.Warn("conflict: both sides changed; local copy kept", "path", rel, "copy", name)
 	res.Retry = append(res.Retry, name)
 	it.Local = plan.Side{}
-	if it.Remote.Exists && !it.Remote.Dir {
+	switch {
+	case it.Remote.Exists && !it.Remote.Dir:
 		return f.download(ctx, rel, it)
+	case it.Remote.Dir:
+		if err := os.MkdirAll(from, 0o755); err != nil {
+			return err
+		}
+		f.put(syncstate.Entry{Path: rel, Dir: true})
 	}
 	return nil
 }
