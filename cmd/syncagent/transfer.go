@@ -15,6 +15,7 @@ import (
 
 	"github.com/syncagent/syncagent/agent/remote"
 	"github.com/syncagent/syncagent/agent/status"
+	"github.com/syncagent/syncagent/internal/cli"
 	"golang.org/x/term"
 )
 
@@ -26,9 +27,13 @@ const (
 	retryMax         = 15 * time.Second
 )
 
-// openServer parses the common flags of ls, get and put and connects.
-func (m *Main) openServer(name string, args []string, minArgs, maxArgs int) (*remote.Pool, []string, error) {
+// openServer parses the flags of ls, get or put (set adds the command's
+// own, after the common ones) and connects.
+func (m *Main) openServer(name string, args []string, minArgs, maxArgs int, set func(*cli.FlagSet)) (*remote.Pool, []string, error) {
 	c := newRemoteCmd(m, name)
+	if set != nil {
+		set(c.fs)
+	}
 	if err := c.fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
@@ -42,9 +47,9 @@ func (m *Main) openServer(name string, args []string, minArgs, maxArgs int) (*re
 	return pool, c.fs.Args(), nil
 }
 
-// ls lists a remote directory.
+// ls lists a remote directory, or shows one remote file.
 func (m *Main) ls(ctx context.Context, args []string) error {
-	pool, paths, err := m.openServer("ls", args, 0, 1)
+	pool, paths, err := m.openServer("ls", args, 0, 1, nil)
 	if err != nil {
 		return err
 	}
@@ -55,8 +60,11 @@ func (m *Main) ls(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	entries, err := pool.List(ctx, dir)
-	if err != nil {
+	var entries []remote.Entry
+	if e, err := pool.Stat(ctx, dir); err == nil && !e.Dir {
+		e.Name = dir
+		entries = []remote.Entry{e}
+	} else if entries, err = pool.List(ctx, dir); err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
@@ -74,9 +82,12 @@ func (m *Main) ls(ctx context.Context, args []string) error {
 	return tw.Flush()
 }
 
-// get downloads a remote file.
+// get downloads a remote file, or with -r a folder tree.
 func (m *Main) get(ctx context.Context, args []string) error {
-	pool, paths, err := m.openServer("get", args, 1, 2)
+	var recursive *bool
+	pool, paths, err := m.openServer("get", args, 1, 2, func(fs *cli.FlagSet) {
+		recursive = fs.Bool("r", false, "copy the folder REMOTE_PATH and all below it")
+	})
 	if err != nil {
 		return err
 	}
@@ -89,26 +100,24 @@ func (m *Main) get(ctx context.Context, args []string) error {
 	if len(paths) == 2 {
 		lpath = paths[1]
 	}
+	if *recursive {
+		return m.getTree(ctx, pool, rpath, lpath)
+	}
 	if fi, err := os.Stat(lpath); err == nil && fi.IsDir() {
 		lpath = filepath.Join(lpath, path.Base(rpath))
 	}
-	var size int64
-	if e, err := pool.Stat(ctx, rpath); err == nil {
-		size = e.Size
+	e, err := pool.Stat(ctx, rpath)
+	if err == nil && e.Dir {
+		return fmt.Errorf("get %s: a folder; get -r copies a folder tree", rpath)
 	}
-	bar := m.progressBar(rpath, size)
 	start := time.Now()
-	var res remote.DownloadResult
-	err = retry(ctx, func() error {
-		var err error
-		// An interrupted get (this run's earlier try, or an earlier run)
-		// leaves a partial beside the target; this continues it.
-		res, err = pool.DownloadResume(ctx, rpath, lpath, bar.set)
-		return err
-	})
-	bar.finish()
-	if err != nil {
+	res, same, err := m.getFile(ctx, pool, rpath, lpath, e.Size)
+	switch {
+	case err != nil:
 		return fmt.Errorf("get %s: %w", rpath, err)
+	case same:
+		fmt.Fprintf(m.Stdout, "%s is already %s (same SHA-256 as the server's); nothing downloaded\n", lpath, rpath)
+		return nil
 	}
 	if res.Resumed > 0 {
 		fmt.Fprintf(m.Stdout, "resumed an interrupted transfer at byte %d\n", res.Resumed)
@@ -117,9 +126,32 @@ func (m *Main) get(ctx context.Context, args []string) error {
 	return nil
 }
 
-// put uploads a local file.
+// getFile downloads rpath (size bytes, if known) to lpath, resuming an
+// interrupted download, unless lpath already holds the same content.
+func (m *Main) getFile(ctx context.Context, pool *remote.Pool, rpath, lpath string, size int64) (res remote.DownloadResult, same bool, err error) {
+	if fi, err := os.Stat(lpath); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
+		if same, err := sameContent(ctx, pool, rpath, lpath); err == nil && same {
+			return res, true, nil
+		}
+	}
+	bar := m.progressBar(rpath, size)
+	err = retry(ctx, func() error {
+		var err error
+		// An interrupted get (this run's earlier try, or an earlier run)
+		// leaves a partial beside the target; this continues it.
+		res, err = pool.DownloadResume(ctx, rpath, lpath, bar.set)
+		return err
+	})
+	bar.finish()
+	return res, false, err
+}
+
+// put uploads a local file, or with -r a folder tree.
 func (m *Main) put(ctx context.Context, args []string) error {
-	pool, paths, err := m.openServer("put", args, 1, 2)
+	var recursive *bool
+	pool, paths, err := m.openServer("put", args, 1, 2, func(fs *cli.FlagSet) {
+		recursive = fs.Bool("r", false, "copy the folder LOCAL_PATH and all below it")
+	})
 	if err != nil {
 		return err
 	}
@@ -139,20 +171,41 @@ func (m *Main) put(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	bar := m.progressBar(lpath, fi.Size())
+	if *recursive {
+		return m.putTree(ctx, pool, lpath, rpath)
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("put %s: a folder; put -r copies a folder tree", lpath)
+	}
 	start := time.Now()
-	var res remote.UploadResult
+	res, same, err := m.putFile(ctx, pool, lpath, rpath, fi.Size())
+	switch {
+	case err != nil:
+		return fmt.Errorf("put %s: %w", lpath, err)
+	case same:
+		fmt.Fprintf(m.Stdout, "%s is already %s (same SHA-256 as the server's); nothing uploaded\n", rpath, lpath)
+		return nil
+	}
+	m.confirm("sent", res.Size, time.Since(start), res.Verified, rpath)
+	return nil
+}
+
+// putFile uploads lpath (size bytes) to rpath, unless rpath already holds
+// the same content.
+func (m *Main) putFile(ctx context.Context, pool *remote.Pool, lpath, rpath string, size int64) (res remote.UploadResult, same bool, err error) {
+	if e, err := pool.Stat(ctx, rpath); err == nil && !e.Dir && e.Size == size {
+		if same, err := sameContent(ctx, pool, rpath, lpath); err == nil && same {
+			return res, true, nil
+		}
+	}
+	bar := m.progressBar(lpath, size)
 	err = retry(ctx, func() error {
 		var err error
 		res, err = pool.Upload(ctx, lpath, rpath, bar.set)
 		return err
 	})
 	bar.finish()
-	if err != nil {
-		return fmt.Errorf("put %s: %w", lpath, err)
-	}
-	m.confirm("sent", res.Size, time.Since(start), res.Verified, rpath)
-	return nil
+	return res, false, err
 }
 
 // retry runs fn again after transient errors, a bounded number of times.
