@@ -81,6 +81,12 @@ func (f *folder) uploadChunk(ctx context.Context, acts []plan.Action, byPath map
 	untrack()
 	for i, p := range todo {
 		r := results[i]
+		if remote.ReplyCode(r.Err) == 550 {
+			// Most likely the directory is gone (another client renamed
+			// or removed it since the listing): one Upload creates it.
+			record(p.a, f.upload(ctx, p.a.Path, byPath[p.a.Path]))
+			continue
+		}
 		if r.Err != nil {
 			record(p.a, r.Err)
 			continue

@@ -38,24 +38,36 @@ func TestChaos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the agent binary under injected faults")
 	}
-	seeds := chaosCISeeds
+	forSeeds(t, seedsToRun(chaosCISeeds, *chaosSeed, *chaosSeeds), "-run TestChaos -chaos.seed", runChaos)
+}
+
+// seedsToRun is what a randomised test runs: the one seed to replay if
+// set, else seeds 1..n if n > 0, else the CI set.
+func seedsToRun(ci []uint64, replay uint64, n int) []uint64 {
 	switch {
-	case *chaosSeed != 0:
-		seeds = []uint64{*chaosSeed}
-	case *chaosSeeds > 0:
-		seeds = nil
-		for i := 1; i <= *chaosSeeds; i++ {
-			seeds = append(seeds, uint64(i))
+	case replay != 0:
+		return []uint64{replay}
+	case n > 0:
+		seeds := make([]uint64, n)
+		for i := range seeds {
+			seeds[i] = uint64(i + 1)
 		}
+		return seeds
 	}
+	return ci
+}
+
+// forSeeds runs run as one subtest per seed; a failed one logs how to
+// replay it (go test ./agent, then replayFlag=SEED).
+func forSeeds(t *testing.T, seeds []uint64, replayFlag string, run func(*testing.T, uint64)) {
 	for _, seed := range seeds {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			defer func() {
 				if t.Failed() {
-					t.Logf("replay with: go test ./agent -run TestChaos -chaos.seed=%d -v", seed)
+					t.Logf("replay with: go test ./agent %s=%d -v", replayFlag, seed)
 				}
 			}()
-			runChaos(t, seed)
+			run(t, seed)
 		})
 	}
 }

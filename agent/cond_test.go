@@ -78,3 +78,28 @@ func readIfAny(p string) (string, error) {
 	b, err := os.ReadFile(p)
 	return string(b), err
 }
+
+// TestBatchUploadIntoVanishedRemoteDir: another client renamed a remote
+// directory after the agent's last listing, then a new file appears in
+// the old one locally. SITE BATCH refuses it (550: no such directory); the
+// agent then uploads it alone, which creates the directory, instead of
+// failing it until a restart.
+func TestBatchUploadIntoVanishedRemoteDir(t *testing.T) {
+	s := startE2EServer(t)
+	local := t.TempDir()
+	putFile(t, filepath.Join(local, "d/old.txt"), "synced")
+	sc := ServerConfig{Address: s.Addr, User: "agent", Password: e2ePassword, TLS: TLSNone, Connections: 2}
+	a, _ := runAgentWithStatus(t, twoWayNoPoll(t, sc, local, "/remote"))
+	waitUntil(t, "the first upload", func() bool {
+		st := a.Status()
+		return len(st) == 1 && st[0].Uploaded == 1 && st[0].State == "idle"
+	})
+	if err := os.Rename(filepath.Join(s.Home, "remote/d"), filepath.Join(s.Home, "remote/e")); err != nil {
+		t.Fatal(err)
+	}
+	putFile(t, filepath.Join(local, "d/new.txt"), "new in d")
+	waitUntil(t, "d/new.txt on the server", func() bool {
+		got, err := readIfAny(filepath.Join(s.Home, "remote/d/new.txt"))
+		return err == nil && got == "new in d"
+	})
+}
