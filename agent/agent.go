@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/syncagent/syncagent/agent/bwlimit"
 	"github.com/syncagent/syncagent/agent/plan"
 	"github.com/syncagent/syncagent/agent/remote"
 	"github.com/syncagent/syncagent/agent/status"
@@ -130,11 +131,19 @@ func NewPool(cfg Config, name string, logger *slog.Logger) (*remote.Pool, error)
 	if !ok {
 		return nil, fmt.Errorf("no server %q in servers", name)
 	}
-	p, err := remote.NewPool(remote.Config{
+	sched, err := bwlimit.Parse(sc.BWLimit)
+	if err != nil {
+		return nil, fmt.Errorf("servers.%s.bwlimit: %w", name, err)
+	}
+	rc := remote.Config{
 		Address: sc.Address, User: sc.User, Password: sc.Password, TLS: sc.TLS, CAFile: sc.CAFile,
 		InsecureSkipVerify: sc.InsecureSkipVerify, ClientCert: sc.ClientCert, ClientKey: sc.ClientKey,
 		Connections: sc.Connections, OpTimeout: sc.OpTimeout,
-	}, logger.With("server", name))
+	}
+	if lim := bwlimit.New(sched); lim != nil {
+		rc.WrapData = lim.Wrap // one Limiter per pool: every folder and command with this server shares it
+	}
+	p, err := remote.NewPool(rc, logger.With("server", name))
 	if err != nil {
 		return nil, fmt.Errorf("servers.%s: %w", name, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/syncagent/syncagent/agent/bwlimit"
 	"github.com/syncagent/syncagent/agent/ignore"
 	"github.com/syncagent/syncagent/internal/config"
 )
@@ -87,6 +88,10 @@ type ServerConfig struct {
 	// Connections is how many FTP connections the agent opens to this
 	// server in parallel, 1 to MaxConnections.
 	Connections int `yaml:"connections"`
+	// BWLimit limits the bandwidth of all transfers with this server
+	// (agent/bwlimit.Parse): "10M", "10M:2M" (up:down), or a timetable
+	// such as "08:00,1M 19:00,off"; "" or "off" for none.
+	BWLimit string `yaml:"bwlimit"`
 	// OpTimeout bounds each network read or write that makes no progress
 	// (a server that stops answering); 0 means remote.DefaultOpTimeout.
 	// Not in the file: a knob for tests and embedders.
@@ -338,6 +343,9 @@ func validateServer(errs *config.FieldErrors, name string, s ServerConfig) {
 		errs.Add(key+".client_key", "must be set when client_cert is")
 	case s.ClientKey != "" && s.ClientCert == "":
 		errs.Add(key+".client_cert", "must be set when client_key is")
+	}
+	if _, err := bwlimit.Parse(s.BWLimit); err != nil {
+		errs.Add(key+".bwlimit", "%v", err)
 	}
 	if s.Connections < 1 || s.Connections > MaxConnections {
 		errs.Add(key+".connections", "must be from 1 to %d, got %d", MaxConnections, s.Connections)

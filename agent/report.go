@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/syncagent/syncagent/agent/bwlimit"
 	"github.com/syncagent/syncagent/agent/plan"
 	"github.com/syncagent/syncagent/agent/remote"
 	"github.com/syncagent/syncagent/agent/status"
@@ -128,6 +129,9 @@ func (a *Agent) Report(ctx context.Context) status.Report {
 			}
 			if err == nil {
 				s.Caps = capsInUse(caps, sc.TLS)
+			}
+			if sched, err := bwlimit.Parse(sc.BWLimit); err == nil {
+				s.BWLimit = sched.InForce(time.Now())
 			}
 			rep.Servers[i] = s
 		}()

@@ -49,6 +49,9 @@ type Config struct {
 	OpTimeout time.Duration
 	// DialTimeout bounds making a TCP connection; 0 means DefaultDialTimeout.
 	DialTimeout time.Duration
+	// WrapData, when set, wraps every data connection as it is opened
+	// (below TLS): the bandwidth limit (agent/bwlimit) hooks in here.
+	WrapData func(net.Conn) net.Conn
 }
 
 func (c Config) withDefaults() Config {

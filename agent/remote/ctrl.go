@@ -64,7 +64,10 @@ func (d *dataDialer) dial(addr string) (net.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial data connection: %w", err)
 	}
-	w := d.set.watch(c, d.cfg.OpTimeout)
+	var w net.Conn = d.set.watch(c, d.cfg.OpTimeout)
+	if d.cfg.WrapData != nil {
+		w = d.cfg.WrapData(w)
+	}
 	if d.tlsConf == nil {
 		return w, nil
 	}
