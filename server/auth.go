@@ -260,3 +260,9 @@ func loadTLSConfig(c TLSConfig) (*tls.Config, error) {
 	}
 	return tc, nil
 }
+
+// requiresTLS reports whether the user called name must log in over TLS.
+func (t *userTable) requiresTLS(name string) bool {
+	u := t.byName[name]
+	return u != nil && u.TLSRequired
+}

@@ -83,6 +83,10 @@ type UserConfig struct {
 	// CertCN lets a verified client certificate with this common name log
 	// in as this user.
 	CertCN string `yaml:"cert_cn"`
+	// TLSRequired refuses this user's login without TLS (before the
+	// password is sent) and its data transfers without PROT P, whatever
+	// tls.require says for the others.
+	TLSRequired bool `yaml:"tls_required"`
 }
 
 // LimitsConfig is the limits: section.
@@ -325,6 +329,9 @@ func (c *Config) validateUsers(errs *config.FieldErrors) {
 			errs.Add(key+".home", "must be set (LoadConfig defaults it to the user's name)")
 		} else if msg := checkHome(u.Home); msg != "" {
 			errs.Add(key+".home", "%s", msg)
+		}
+		if u.TLSRequired && (c.TLS.Cert == "" || c.TLS.Key == "") {
+			errs.Add(key+".tls_required", "needs tls.cert and tls.key")
 		}
 		if u.PasswordHash == "" && u.CertCN == "" {
 			errs.Add(key, "needs password_hash or cert_cn, or nobody can log in as %q", u.Name)

@@ -25,8 +25,13 @@ func (s *session) handleUSER(arg string) {
 		s.reply(codeNotLoggedIn, "Anonymous login is not allowed.")
 		return
 	}
+	if !s.tlsOn && s.srv.users.Load().requiresTLS(arg) {
+		// Refused before the password is sent in the clear.
+		s.reply(codeNotLoggedIn, "This account requires TLS: use AUTH TLS before logging in.")
+		return
+	}
 	s.userName = arg
-	if s.srv.users.certUser(arg, s.tlsState()) != nil {
+	if s.srv.users.Load().certUser(arg, s.tlsState()) != nil {
 		// RFC 4217 allows 232 here, but common clients (jlaffaye/ftp among
 		// them) only accept 230 or 331 after USER; so the certificate is
 		// announced and any PASS completes the login.
@@ -55,9 +60,10 @@ func (s *session) handlePASS(arg string) {
 	}
 	name := s.userName
 	start := time.Now()
-	u := s.srv.users.certUser(name, s.tlsState())
+	users := s.srv.users.Load()
+	u := users.certUser(name, s.tlsState())
 	if u == nil {
-		u = s.srv.users.checkPassword(name, arg)
+		u = users.checkPassword(name, arg)
 	}
 	if u == nil {
 		s.loginFailed(name, start)
@@ -185,7 +191,7 @@ func (s *session) handlePROT(arg string) {
 		s.protP = true
 		s.reply(codeOK, "Protection level set to Private.")
 	case "C":
-		if s.srv.Config.TLS.Require {
+		if s.srv.Config.TLS.Require || s.user != nil && s.user.TLSRequired {
 			s.reply(codePolicyTLS, "This server requires protected data connections (PROT P).")
 			return
 		}

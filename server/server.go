@@ -61,7 +61,7 @@ type Server struct {
 	// used.
 	PruneInterval time.Duration
 
-	users *userTable
+	users atomic.Pointer[userTable] // swapped whole by Reload
 	bans  *banList
 
 	mu        sync.Mutex
@@ -104,7 +104,7 @@ func (s *Server) init() {
 		if s.Logger == nil {
 			s.Logger = slog.Default()
 		}
-		s.users = newUserTable(s.Config.Users)
+		s.users.Store(newUserTable(s.Config.Users))
 		s.bans = newBanList(s.Config.Limits.MaxLoginFailures, s.Config.Limits.BanDuration.D())
 		s.listeners = make(map[*net.Listener]struct{})
 		s.sessions = make(map[*session]struct{})

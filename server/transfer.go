@@ -79,7 +79,7 @@ func (s *session) startTransfer(verb, path, opening string, fn func(x *transfer,
 		s.reply(codeCantOpenData, "Use PASV, EPSV, PORT or EPRT first.")
 		return
 	}
-	if s.srv.Config.TLS.Require && !s.protP {
+	if (s.srv.Config.TLS.Require || s.user != nil && s.user.TLSRequired) && !s.protP {
 		fn(&transfer{verb: verb, path: path}, nil)
 		s.closePassive()
 		s.reply(codeNeedProtection, "This server requires protected data connections (PROT P).")

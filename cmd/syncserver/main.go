@@ -45,7 +45,7 @@ type Main struct {
 // program is every command, in the order the usage lists them; each
 // command's -h and the README's command reference are made from it.
 var program = cli.Program{Name: "syncserver", Commands: []cli.Command{
-	{Name: "run", Args: "[-config FILE]", Summary: "serve in the foreground until SIGINT/SIGTERM"},
+	{Name: "run", Args: "[-config FILE]", Summary: "serve in the foreground until SIGINT/SIGTERM; SIGHUP reloads the users"},
 	{Name: "passwd", Summary: "read a password (twice, without echo, on a terminal; once on stdin otherwise)\nand print its bcrypt hash for users[].password_hash"},
 	{Name: "install", Args: "[-config FILE]", Summary: "install as an OS service running \"run -config FILE\""},
 	{Name: "uninstall", Args: "[-config FILE]", Summary: "remove the OS service"},

@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/syncagent/syncagent/internal/cli"
@@ -54,14 +58,21 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		}
 		logger.Info("syncserver listening", "listen", lns[0].Addr().String(), "implicit_tls", implicit,
 			"tls", srv.TLSConfig != nil, "root", cfg.Root, "users", len(cfg.Users))
-		if len(cfg.Users) == 0 {
-			logger.Warn("no users in the config: nobody can log in; add users[] with a password_hash from `syncserver passwd`")
-		}
-		select {
-		case err := <-errc:
-			srv.Close()
-			return fmt.Errorf("%w: %w", errFailed, err)
-		case <-ctx.Done():
+		warnNoUsers(logger, cfg)
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+	serve:
+		for {
+			select {
+			case err := <-errc:
+				srv.Close()
+				return fmt.Errorf("%w: %w", errFailed, err)
+			case <-hup:
+				reload(logger, *path, srv)
+			case <-ctx.Done():
+				break serve
+			}
 		}
 		logger.Info("shutting down: letting running transfers finish", "grace", shutdownGrace)
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
@@ -95,4 +106,29 @@ func listen(cfg server.Config) ([]net.Listener, error) {
 		return nil, fmt.Errorf("tls.implicit_listen: %w", err)
 	}
 	return []net.Listener{ln, iln}, nil
+}
+
+func warnNoUsers(logger *slog.Logger, cfg server.Config) {
+	if len(cfg.Users) == 0 {
+		logger.Warn("no users in the config: nobody can log in; add users[] with a password_hash from `syncserver passwd`")
+	}
+}
+
+// reload reads the config file again (SIGHUP) and applies its users to
+// the next logins. A config with a problem is refused, naming it, and
+// the running one stays.
+func reload(logger *slog.Logger, path string, srv *server.Server) {
+	cfg, err := server.LoadConfig(path)
+	if err == nil {
+		var restart []string
+		if restart, err = srv.Reload(cfg); err == nil {
+			logger.Info("config reloaded: users apply to new logins; sessions keep running", "users", len(cfg.Users))
+			if len(restart) > 0 {
+				logger.Warn("config reload: these settings apply only after a restart", "keys", strings.Join(restart, ","))
+			}
+			warnNoUsers(logger, cfg)
+			return
+		}
+	}
+	logger.Error("config reload refused; the running config stays", "err", err)
 }
