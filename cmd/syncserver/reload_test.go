@@ -28,7 +28,9 @@ func TestSIGHUPReloadsUsers(t *testing.T) {
 	write := func(users, extra string) {
 		os.WriteFile(cfg, []byte("listen: \""+addr+"\"\nroot: \""+filepath.Join(dir, "root")+"\"\npassive_ports: \"\"\n"+extra+"users:\n"+users), 0o600)
 	}
-	user := func(name string) string { return "  - name: " + name + "\n    password_hash: \"" + string(hash) + "\"\n" }
+	user := func(name string) string {
+		return "  - name: " + name + "\n    password_hash: \"" + string(hash) + "\"\n"
+	}
 	write(user("alice"), "")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
