@@ -186,7 +186,7 @@ func (p *Pool) RenameIf(ctx context.Context, from, to string, wantFrom, wantTo *
 	}
 	err := p.do(ctx, func(s *slot) error {
 		err := p.renameIf(s, from, to, wantFrom, wantTo)
-		if err == nil || errors.Is(err, ErrPrecondition) || !permanentReply(err) {
+		if err == nil || errors.Is(err, ErrPrecondition) || !parentMayBeMissing(err) {
 			return err
 		}
 		if err := p.mkdirAll(s, path.Dir(to)); err != nil {

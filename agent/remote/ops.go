@@ -41,13 +41,20 @@ func (p *Pool) Rename(ctx context.Context, from, to string) error {
 // that fails, which saves round trips in the common case.
 func (p *Pool) rename(s *slot, from, to string) error {
 	err := s.ctl.rename(from, to)
-	if err == nil || !permanentReply(err) {
+	if err == nil || !parentMayBeMissing(err) {
 		return err
 	}
 	if err := p.mkdirAll(s, path.Dir(to)); err != nil {
 		return err
 	}
 	return s.ctl.rename(from, to)
+}
+
+// parentMayBeMissing reports a refused RNTO that creating the target's
+// parent may cure: a 5xx reply, or pure-ftpd's 451 "Rename/move failure:
+// No such file or directory".
+func parentMayBeMissing(err error) bool {
+	return permanentReply(err) || ReplyCode(err) == codeLocalError
 }
 
 // permanentReply reports a 5xx reply, after which the connection is fine
