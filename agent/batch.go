@@ -9,14 +9,15 @@ import (
 	"github.com/syncagent/syncagent/internal/crashpoint"
 )
 
-// batchMaxFiles caps the files sent in one SITE BATCH: enough to make the
-// per-file cost small, few enough that a failed batch costs little and
-// every connection of the pool gets a share.
+// batchMaxFiles caps the files sent in one batch (one SITE BATCH, or one
+// run of STORs whose checks and renames go together, see
+// remote.Pool.UploadBatch): enough to make the per-file cost small, few
+// enough that a failed batch costs little and every connection of the
+// pool gets a share.
 const batchMaxFiles = 64
 
 // batchable splits a run of transfers into chunks of small uploads to send
-// with remote.Pool.UploadBatch (when the server offers it) and the rest,
-// to run one by one. Chunks are sized so each connection of the pool gets
+// with remote.Pool.UploadBatch and the rest, to run one by one. Chunks are sized so each connection of the pool gets
 // one.
 func (f *folder) batchable(ctx context.Context, acts []plan.Action, byPath map[string]plan.Item) (chunks [][]plan.Action, rest []plan.Action) {
 	var small []plan.Action

@@ -26,7 +26,8 @@ type BatchFile struct {
 	Remote string // absolute remote path
 	// Expect, if set, is what the remote path must be when the file is
 	// put in place, else its result is ErrPrecondition (see UploadIf).
-	// Sent only to a server offering SITE EXPECT.
+	// In a SITE BATCH it is sent only to a server offering SITE EXPECT;
+	// elsewhere it is checked as UploadIf checks it.
 	Expect *Expect
 }
 
@@ -42,22 +43,26 @@ type BatchResult struct {
 	Err error
 }
 
-// CanBatch reports whether the server takes many uploads over one data
-// connection (syncserver's SITE BATCH), so UploadBatch can be used.
+// CanBatch reports whether UploadBatch is worth using: it is on every
+// server (see UploadBatch), so the answer is true unless the pool cannot
+// connect to learn the server's features, and then the error says why.
 func (p *Pool) CanBatch(ctx context.Context) (bool, error) {
-	c, err := p.Caps(ctx)
-	return c.Batch, err
+	_, err := p.Caps(ctx)
+	return err == nil, err
 }
 
 // UploadBatch uploads small files (each at most BatchMaxFile bytes) over one
-// connection of the pool and one data connection, with SITE BATCH: the
-// server stages each file, checks its SHA-256 against the one computed
-// here while reading it, sets its modification time and only then puts it
-// in place, as Upload does over several round trips. A file that cannot be
-// read, changes while read, or is refused by the server fails alone, in
-// its BatchResult. The error is for the batch as a whole (the connection
-// failed, the server does not offer SITE BATCH): files whose result has
-// no Err are in place even then, the others are not.
+// connection of the pool, each as safely as Upload: nothing is put in place
+// before its SHA-256 or its size was checked. On syncserver it uses SITE
+// BATCH and one data connection: the server stages each file, checks its
+// SHA-256 against the one computed here while reading it, sets its
+// modification time and only then puts it in place. Elsewhere every file
+// has its own STOR to a temporary name, and the checks and the renames of
+// the whole batch each go in one write (see storBatch), which saves most
+// of Upload's round trips. A file that cannot be read, changes while read,
+// or is refused by the server fails alone, in its BatchResult. The error
+// is for the batch as a whole (the connection failed): files whose result
+// has no Err are in place even then, the others are not.
 //
 // UploadBatch is safe for concurrent use, like every Pool method; each call
 // holds one connection.
@@ -70,7 +75,7 @@ func (p *Pool) UploadBatch(ctx context.Context, files []BatchFile) ([]BatchResul
 	}
 	err := p.do(ctx, func(s *slot) error {
 		if !s.ctl.caps.Batch {
-			return ErrNotSupported
+			return p.storBatch(s, files, res)
 		}
 		return p.batch(s, files, res)
 	})

@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/syncagent/syncagent/internal/testproxy"
+	"github.com/syncagent/syncagent/internal/vsftpd/vsftpdtest"
 )
 
 // TestUploadBatch sends a mix of files in one SITE BATCH to the real server:
@@ -19,18 +22,53 @@ import (
 func TestUploadBatch(t *testing.T) {
 	ts := startServer(t, serverConfig(t))
 	p := newPool(t, ts.Addr)
+	if ok, err := p.CanBatch(testCtx(t)); err != nil || !ok {
+		t.Fatalf("CanBatch = %v, %v", ok, err)
+	}
+	uploadBatch(t, p, ts.Home(), batchSyncserver|batchSite)
+	if n := countFiles(t, filepath.Join(ts.Root, ".syncserver", "tmp")); n != 0 {
+		t.Errorf("%d staged uploads left on the server", n)
+	}
+}
+
+// TestUploadBatchPipelined is TestUploadBatch on servers without SITE
+// BATCH: syncserver hiding it, and vsftpd. There a file's missing
+// directory is created, as Upload does.
+func TestUploadBatchPipelined(t *testing.T) {
+	t.Run("syncserver", func(t *testing.T) {
+		ts := startServer(t, serverConfig(t))
+		px := testproxy.New(t, ts.Addr, testproxy.DropFeature("SITE BATCH"))
+		uploadBatch(t, newPool(t, px.Addr()), ts.Home(), batchSyncserver)
+	})
+	t.Run("vsftpd", func(t *testing.T) {
+		v := vsftpdtest.Start(t)
+		p := newPool(t, v.Addr, func(c *Config) { c.User, c.Password = v.User, v.Password })
+		uploadBatch(t, p, v.Home, 0)
+	})
+}
+
+// What uploadBatch expects of the server.
+const (
+	batchSyncserver = 1 << iota // HASH, MFMT and MLST; /.versions is read-only
+	batchSite                   // SITE BATCH: a missing directory fails the file
+)
+
+// uploadBatch runs TestUploadBatch's files through p, whose user's home
+// directory on disk is home.
+func uploadBatch(t *testing.T, p *Pool, home string, kind int) {
+	t.Helper()
 	ctx := testCtx(t)
-	if ok, err := p.CanBatch(ctx); err != nil || !ok {
-		t.Fatalf("CanBatch = %v, %v; syncserver offers SITE BATCH", ok, err)
-	}
-	if err := os.MkdirAll(filepath.Join(ts.Home(), "d"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(ts.Home(), "d", "old.txt"), []byte("old content"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
+	old := filepath.Join(dir, "old")
+	writeFile(t, old, []byte("old content"), time.Time{})
+	if _, err := p.Upload(ctx, old, "/d/old.txt", nil); err != nil { // as the user, who must own it
+		t.Fatal(err)
+	}
 	mtime := time.Date(2024, 2, 3, 4, 5, 6, 789e6, time.UTC)
+	want := mtime
+	if kind&batchSite == 0 {
+		want = mtime.Truncate(time.Second) // MFMT's precision
+	}
 	type file struct {
 		remote string
 		data   []byte
@@ -41,8 +79,8 @@ func TestUploadBatch(t *testing.T) {
 		{"/d/empty", nil, true},
 		{"/d/ñame 日本 é.txt", randomBytes(t, 70_000), true},
 		{"/d/old.txt", []byte("new content"), true},
-		{"/.versions/x", []byte("refused"), false},
-		{"/missing/dir/f", []byte("no parent"), false},
+		{"/.versions/x", []byte("refused"), kind&batchSyncserver == 0},
+		{"/missing/dir/f", []byte("no parent"), kind&batchSite == 0},
 		{"/d/unreadable", nil, false},
 		{"/d/last", randomBytes(t, BatchMaxFile), true},
 	}
@@ -70,25 +108,31 @@ func TestUploadBatch(t *testing.T) {
 			t.Errorf("%s: %v", f.remote, r.Err)
 			continue
 		}
-		onDisk, err := os.ReadFile(filepath.Join(ts.Home(), filepath.FromSlash(f.remote)))
+		onDisk, err := os.ReadFile(filepath.Join(home, filepath.FromSlash(f.remote)))
 		if err != nil || !bytes.Equal(onDisk, f.data) {
 			t.Errorf("%s on the server: %v (equal %v)", f.remote, err, bytes.Equal(onDisk, f.data))
 		}
-		if r.SHA256 != sha256.Sum256(f.data) || r.Verified != VerifiedHash || r.Size != int64(len(f.data)) ||
-			!r.ModTime.Equal(mtime) || r.ID == "" || r.Name != filepath.Base(f.remote) {
+		st, err := p.Stat(ctx, f.remote)
+		if err != nil || r.Entry != st {
+			t.Errorf("%s: result %+v, the server says %+v (%v)", f.remote, r.Entry, st, err)
+		}
+		if r.SHA256 != sha256.Sum256(f.data) || r.Size != int64(len(f.data)) || r.Name != filepath.Base(f.remote) {
 			t.Errorf("%s: result %+v", f.remote, r)
+		}
+		if kind&batchSyncserver != 0 && (r.Verified != VerifiedHash || !r.ModTime.Equal(want) || r.ID == "") {
+			t.Errorf("%s: result %+v, want verified by hash, the local time and an ID", f.remote, r)
+		}
+		if kind&batchSyncserver == 0 && r.Verified != VerifiedSize {
+			t.Errorf("%s: verified by %q, want size", f.remote, r.Verified)
 		}
 	}
 	if !errors.Is(res[6].Err, os.ErrNotExist) {
 		t.Errorf("unreadable file: %v, want not-exist", res[6].Err)
 	}
-	if code := ReplyCode(res[4].Err); code != 550 {
+	if code := ReplyCode(res[4].Err); kind&batchSyncserver != 0 && code != 550 {
 		t.Errorf("write to /.versions: reply %d (%v), want 550", code, res[4].Err)
 	}
-	assertNoTemps(t, ts.Home())
-	if n := countFiles(t, filepath.Join(ts.Root, ".syncserver", "tmp")); n != 0 {
-		t.Errorf("%d staged uploads left on the server", n)
-	}
+	assertNoTemps(t, home)
 }
 
 // TestUploadBatchSourceChanged changes a file after it was read and before

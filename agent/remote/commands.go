@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -22,25 +23,15 @@ const (
 
 // send writes the commands in one go and reads their replies in order,
 // without waiting for one reply before sending the next command (RFC 959
-// pipelining: the server reads its control connection as a stream). It
-// returns the first reply that does not match its expect (as a
-// *textproto.Error), after reading the rest. Callers send together only
-// commands that are harmless whatever the ones before them answer: a
-// query, or the pair RNFR RNTO (a failed RNFR makes the server refuse the
-// RNTO with 503). An expect of 0 accepts any code; the codes and texts of
-// every reply are returned.
-func (s *ctrlSession) send(cmds []pipelined) ([]reply, error) {
-	for _, c := range cmds {
-		if strings.ContainsAny(c.line, "\r\n") {
-			return nil, fmt.Errorf("%w: CR or LF in command", ErrBadPath)
-		}
-	}
-	w := s.tp.W
-	for _, c := range cmds {
-		w.WriteString(c.line)
-		w.WriteString("\r\n")
-	}
-	if err := w.Flush(); err != nil {
+// pipelining: the server reads its control connection as a stream).
+// Callers send together only commands that are harmless whatever the ones
+// before them answer: queries, MFMT on a temporary, or the pair RNFR RNTO
+// (a failed RNFR makes the server refuse the RNTO with 503). Every reply
+// is read before send returns; its error is the first reply that did not
+// match its expect (a *textproto.Error, also in that reply's err), or the
+// failure that left the connection out of step (then no replies).
+func (s *ctrlSession) send(cmds ...pipelined) ([]reply, error) {
+	if err := s.write(cmds); err != nil {
 		return nil, err
 	}
 	out := make([]reply, len(cmds))
@@ -48,9 +39,9 @@ func (s *ctrlSession) send(cmds []pipelined) ([]reply, error) {
 	for i, c := range cmds {
 		code, msg, err := s.tp.ReadResponse(c.expect)
 		if err != nil && code == 0 {
-			return nil, err // not a reply: the connection is out of step
+			return nil, err
 		}
-		out[i] = reply{code, msg}
+		out[i] = reply{code, msg, err}
 		if err != nil && first == nil {
 			first = err
 		}
@@ -58,16 +49,32 @@ func (s *ctrlSession) send(cmds []pipelined) ([]reply, error) {
 	return out, first
 }
 
-// pipelined is one command of a send, with the reply code it expects.
+// write sends the commands in one write, without reading anything.
+func (s *ctrlSession) write(cmds []pipelined) error {
+	for _, c := range cmds {
+		if strings.ContainsAny(c.line, "\r\n") {
+			return fmt.Errorf("%w: CR or LF in command", ErrBadPath)
+		}
+	}
+	for _, c := range cmds {
+		s.tp.W.WriteString(c.line)
+		s.tp.W.WriteString("\r\n")
+	}
+	return s.tp.W.Flush()
+}
+
+// pipelined is one command of a send, with the reply it expects: a code, a
+// class (1-5) or 0 for any.
 type pipelined struct {
 	line   string
 	expect int
 }
 
-// reply is one server reply.
+// reply is one server reply to a command of a send.
 type reply struct {
 	code int
 	msg  string
+	err  error // a *textproto.Error when the code is not the one expected
 }
 
 // size returns the SIZE of p.
@@ -123,7 +130,7 @@ func renameCmds(from, to string) []pipelined {
 
 // rename renames from to to in one round trip.
 func (s *ctrlSession) rename(from, to string) error {
-	_, err := s.send(renameCmds(from, to))
+	_, err := s.send(renameCmds(from, to)...)
 	return err
 }
 
@@ -147,25 +154,47 @@ func (s *ctrlSession) cwd(p string) error {
 	return err
 }
 
-// stor uploads body to p over a new data connection, from offset (REST)
-// when it is not 0, and waits for the server's final reply. As with
-// jlaffaye/ftp's StorFrom, the reply is read whatever happened to the
-// data, and every failure is returned (joined): a refused command, a
-// failed write (a read error of body included) and the final reply.
-func (s *ctrlSession) stor(p string, body io.Reader, offset int64) error {
-	dc, err := s.openData()
+// storEarlyMax is the largest STOR whose bytes are sent without waiting
+// for the server's 1xx reply (see stor).
+const storEarlyMax = 32 << 10
+
+// refusedError is a transfer the server did not start: no byte of the
+// body reached the file, and the body may have been read.
+type refusedError struct{ err error }
+
+func (e refusedError) Error() string { return e.err.Error() }
+func (e refusedError) Unwrap() error { return e.err }
+
+// refusedPermanently reports a transfer the server refused with a 5xx
+// reply before taking any byte.
+func refusedPermanently(err error) bool {
+	var re refusedError
+	return errors.As(err, &re) && permanentReply(err)
+}
+
+// stor uploads the size bytes of body to p over a new data connection,
+// from offset (REST) when it is not 0, and waits for the server's final
+// reply. As with jlaffaye/ftp's StorFrom, the reply is read whatever
+// happened to the data, and every failure is returned (joined): a failed
+// write (a read error of body included) and the final reply. A refused
+// transfer is a refusedError.
+//
+// A small file on a plain data connection is written as soon as the data
+// connection is made, in the round trip that would otherwise wait for the
+// 1xx reply: the server reads it once it has opened the file, and if it
+// refuses the STOR instead, it never reads it (the bytes fit in the
+// sockets' buffers, so the write does not wait for the server either).
+func (s *ctrlSession) stor(p string, body io.Reader, offset, size int64) error {
+	early := offset == 0 && size <= storEarlyMax && s.passive && s.dialer.tlsConf == nil
+	var dc net.Conn
+	var err error
+	if early {
+		dc, err = s.passiveWith("STOR " + p)
+	} else {
+		dc, err = s.transfer("STOR "+p, offset)
+	}
 	if err != nil {
-		return err
-	}
-	if offset > 0 {
-		if _, _, err := s.cmd(codeRestMark, "REST %d", offset); err != nil {
-			dc.Close()
-			return err
-		}
-	}
-	if _, _, err := s.cmd(1, "STOR %s", p); err != nil {
-		dc.Close()
-		return err
+		return refusedError{err}
 	}
 	var errs []error
 	n, err := io.Copy(dc, body)
@@ -180,6 +209,11 @@ func (s *ctrlSession) stor(p string, body io.Reader, offset int64) error {
 	}
 	if err := dc.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close data connection: %w", err))
+	}
+	if early {
+		if _, _, err := s.tp.ReadResponse(1); err != nil {
+			return refusedError{err} // what was written went nowhere
+		}
 	}
 	if _, _, err := s.tp.ReadResponse(2); err != nil {
 		errs = append(errs, err)

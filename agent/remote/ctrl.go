@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/textproto"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -47,6 +46,7 @@ type ctrlSession struct {
 	caps     Caps
 	hashOn   bool // OPTS HASH SHA-256 was accepted
 	noEPSV   bool // EPSV was refused once: go straight to PASV
+	passive  bool // the passive command worked here: send it with the next (see transfer)
 	greeting string
 }
 
@@ -220,58 +220,13 @@ func (s *ctrlSession) cmd(expect int, format string, args ...any) (int, string, 
 	return s.tp.ReadResponse(expect)
 }
 
-// openData asks for a passive data connection (EPSV, else PASV) and dials
-// it. Like jlaffaye/ftp, it ignores the address in a PASV reply and uses the
-// control connection's peer, which defeats PASV bounce tricks and NAT
-// misconfiguration alike.
-func (s *ctrlSession) openData() (net.Conn, error) {
-	port := 0
-	if !s.noEPSV {
-		code, msg, err := s.cmd(0, "EPSV")
-		if err != nil {
-			return nil, err
-		}
-		if code == codeExtPassive {
-			i, j := strings.Index(msg, "|||"), strings.LastIndex(msg, "|")
-			if i >= 0 && j > i+3 {
-				port, _ = strconv.Atoi(msg[i+3 : j])
-			}
-		}
-		s.noEPSV = port == 0
-	}
-	if port == 0 {
-		_, msg, err := s.cmd(codePassive, "PASV")
-		if err != nil {
-			return nil, err
-		}
-		i, j := strings.Index(msg, "("), strings.LastIndex(msg, ")")
-		if i < 0 || j < i {
-			return nil, fmt.Errorf("bad PASV reply %q", msg)
-		}
-		f := strings.Split(msg[i+1:j], ",")
-		if len(f) != 6 {
-			return nil, fmt.Errorf("bad PASV reply %q", msg)
-		}
-		hi, err1 := strconv.Atoi(strings.TrimSpace(f[4]))
-		lo, err2 := strconv.Atoi(strings.TrimSpace(f[5]))
-		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("bad PASV reply %q", msg)
-		}
-		port = hi<<8 | lo
-	}
-	return s.dialer.dial(net.JoinHostPort(s.host, strconv.Itoa(port)))
-}
-
 // mlsd lists dir with MLSD over our own data connection, keeping every fact.
 func (s *ctrlSession) mlsd(dir string) ([]Entry, error) {
-	dc, err := s.openData()
+	dc, err := s.transfer("MLSD "+dir, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer dc.Close()
-	if _, _, err := s.cmd(1, "MLSD %s", dir); err != nil {
-		return nil, err
-	}
 	var out []Entry
 	sc := bufio.NewScanner(dc)
 	sc.Buffer(make([]byte, 0, 4096), 64*1024)
@@ -298,6 +253,11 @@ func (s *ctrlSession) mlst(p string) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
+	return parseMLST(p, msg)
+}
+
+// parseMLST reads the facts of p from an MLST reply's text.
+func parseMLST(p, msg string) (Entry, error) {
 	for _, line := range strings.Split(msg, "\n") {
 		if e, ok := parseMLSx(strings.TrimLeft(line, " ")); ok && strings.Contains(line, "=") {
 			e.Name = lastElem(p)
@@ -307,23 +267,41 @@ func (s *ctrlSession) mlst(p string) (Entry, error) {
 	return Entry{}, fmt.Errorf("mlst %s: no facts in reply", p)
 }
 
+// canHash reports whether the server verifies with HASH SHA-256.
+func (s *ctrlSession) canHash() bool { return s.caps.HASH && s.caps.HashSHA256 }
+
+// selectHash makes SHA-256 the algorithm of HASH on this connection, if
+// the login could not.
+func (s *ctrlSession) selectHash() error {
+	if s.hashOn {
+		return nil
+	}
+	if _, _, err := s.cmd(codeCommandOK, "OPTS HASH SHA-256"); err != nil {
+		return err
+	}
+	s.hashOn = true
+	return nil
+}
+
 // hash asks the server for the SHA-256 of p (draft-bryan-ftpext-hash).
 func (s *ctrlSession) hash(p string) ([32]byte, error) {
-	var sum [32]byte
-	if !s.caps.HASH || !s.caps.HashSHA256 {
-		return sum, ErrNotSupported
+	if !s.canHash() {
+		return [32]byte{}, ErrNotSupported
 	}
-	if !s.hashOn {
-		if _, _, err := s.cmd(codeCommandOK, "OPTS HASH SHA-256"); err != nil {
-			return sum, err
-		}
-		s.hashOn = true
+	if err := s.selectHash(); err != nil {
+		return [32]byte{}, err
 	}
 	_, msg, err := s.cmd(codeFileStatus, "HASH %s", p)
 	if err != nil {
-		return sum, err
+		return [32]byte{}, err
 	}
-	// "SHA-256 0-1234 <hex> <path>"
+	return parseHash(p, msg)
+}
+
+// parseHash reads the SHA-256 from a HASH reply's text: "SHA-256 0-1234
+// <hex> <path>".
+func parseHash(p, msg string) ([32]byte, error) {
+	var sum [32]byte
 	f := strings.Fields(msg)
 	if len(f) < 3 || !strings.EqualFold(f[0], "SHA-256") {
 		return sum, fmt.Errorf("hash %s: unexpected reply %q", p, msg)

@@ -9,8 +9,10 @@
 // ServerConn made on that same connection does LIST (its parser knows the
 // many LIST formats) and downloads. Uploads do not go through jlaffaye/ftp,
 // because each of its calls sends one command and waits for its reply:
-// ours send commands that do not depend on one another's outcome together,
-// in one round trip (see ctrlSession.send). Every byte goes through a net.Conn wrapper that applies an
+// ours send commands that do not depend on one another's outcome in one
+// write (see ctrlSession.send), so that an upload costs its STOR's round
+// trips and two more (see check and place), and a batch of uploads two
+// more in all (see storBatch). Every byte goes through a net.Conn wrapper that applies an
 // idle deadline (Config.OpTimeout) to each read and write and that the
 // pool can close from outside, so a server that stops answering, or a
 // cancelled context, fails the operation instead of hanging it, and the

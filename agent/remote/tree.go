@@ -63,14 +63,11 @@ func (p *Pool) Tree(ctx context.Context, root string, fn func(rel string, e Entr
 
 // tree runs one SITE TREE on ctl.
 func (p *Pool) tree(ctl *ctrlSession, root string, fn func(string, Entry) bool) error {
-	dc, err := ctl.openData()
+	dc, err := ctl.transfer("SITE TREE "+root, 0)
 	if err != nil {
 		return err
 	}
 	defer dc.Close()
-	if _, _, err := ctl.cmd(1, "SITE TREE %s", root); err != nil {
-		return err
-	}
 	kept := make(map[string]bool)    // directories whose contents are wanted
 	perms := make(map[string]string) // one copy of each perm fact
 	sc := bufio.NewScanner(bufio.NewReaderSize(dc, 64<<10))

@@ -156,21 +156,26 @@ func (p *Pool) upload(s *slot, f *os.File, localPath string, fi os.FileInfo, rem
 			return UploadResult{}, local(fmt.Errorf("read %s: short read of resumed prefix (%w)", localPath, err))
 		}
 	}
-	src := &hashingReader{r: io.NewSectionReader(f, offset, size-offset), h: h, done: offset, progress: progress}
-	var body io.Reader = src
-	if size-offset >= streamMin {
-		body = readAhead{src}
+	var src *hashingReader
+	send := func() error {
+		src = &hashingReader{r: io.NewSectionReader(f, offset, size-offset), h: h, done: offset, progress: progress}
+		var body io.Reader = src
+		if size-offset >= streamMin {
+			body = readAhead{src}
+		}
+		return s.ctl.stor(rs.temp, body, offset, size-offset)
 	}
 	// Remember the temporary before sending: if the connection dies, the
 	// next call can resume it.
 	p.keepResume(remote, rs)
-	err := s.ctl.stor(rs.temp, body, offset)
-	if err != nil && offset == 0 && src.done == 0 && permanentReply(err) {
+	err := send()
+	if offset == 0 && refusedPermanently(err) {
 		// Most likely the directory does not exist yet.
 		if merr := p.mkdirAll(s, path.Dir(remote)); merr != nil {
 			return UploadResult{}, merr
 		}
-		err = s.ctl.stor(rs.temp, body, 0)
+		h.Reset()
+		err = send()
 	}
 	if err != nil {
 		if src.localErr != nil || !IsTransient(err) {
@@ -191,35 +196,18 @@ func (p *Pool) upload(s *slot, f *os.File, localPath string, fi os.FileInfo, rem
 	// (the call that could delete it is the one that failed): remember it
 	// so the next Upload of the unchanged file resumes at its end, or
 	// removes it if the file changed.
-	if res.Verified, err = p.verify(s, ctl, rs.temp, size, res.SHA256); err != nil {
+	fin := &finishing{temp: rs.temp, target: remote, size: size, sum: res.SHA256, mtime: fi.ModTime(), want: want}
+	if err := firstErr(p.check(s, []*finishing{fin}), fin.err); err != nil {
 		p.keepOrDiscard(s, remote, rs, err)
 		return UploadResult{}, err
-	}
-	if caps.MFMT {
-		if err := s.ctl.mfmt(rs.temp, fi.ModTime()); err != nil {
-			if !permanentReply(err) {
-				p.keepOrDiscard(s, remote, rs, err)
-				return UploadResult{}, err
-			}
-			p.log.Warn("cannot set remote modification time", "path", remote, "err", err)
-		}
 	}
 	crashpoint.Hit(crashpoint.UploadSent)
-	if err := p.replaceIf(s, rs.temp, remote, want); err != nil {
+	if err := firstErr(p.place(s, []*finishing{fin}), fin.err); err != nil {
 		p.keepOrDiscard(s, remote, rs, err)
 		return UploadResult{}, err
 	}
+	res.Verified, res.Entry = fin.verified, fin.entry
 	crashpoint.Hit(crashpoint.UploadRenamed)
-	if res.Verified == VerifiedSize && !ctl.caps.MLSD {
-		// The size was read from the temporary a moment ago and a rename
-		// keeps it: only the modification time is left to ask for.
-		res.Entry, err = p.statSized(s, remote, size)
-	} else {
-		res.Entry, err = p.stat(s, remote)
-	}
-	if err != nil {
-		return UploadResult{}, err
-	}
 	if writeOnly(res.Entry.Perm) {
 		p.noRename.Store(true) // the next upload over this file must go in place
 	}
@@ -249,63 +237,6 @@ func (p *Pool) discard(s *slot, temp string) {
 	if err := s.ctl.dele(temp); err != nil && ReplyCode(err) != 550 {
 		p.log.Debug("cannot remove temporary", "path", temp, "err", err)
 	}
-}
-
-// verify compares the remote temporary with what was sent.
-func (p *Pool) verify(s *slot, ctl *ctrlSession, temp string, size int64, sum [32]byte) (string, error) {
-	if ctl.caps.HASH && ctl.caps.HashSHA256 {
-		got, err := ctl.hash(temp)
-		if err != nil {
-			return "", err
-		}
-		if got != sum {
-			return "", fmt.Errorf("%w: server hash %x, sent %x", ErrVerify, got, sum)
-		}
-		return VerifiedHash, nil
-	}
-	if ctl.caps.SIZE {
-		n, err := s.ctl.size(temp)
-		if err != nil {
-			return "", err
-		}
-		if n != size {
-			return "", fmt.Errorf("%w: server size %d, sent %d", ErrVerify, n, size)
-		}
-		return VerifiedSize, nil
-	}
-	return VerifiedNone, nil
-}
-
-// replaceIf renames temp onto target if target is as want expects (nil:
-// replace).
-func (p *Pool) replaceIf(s *slot, temp, target string, want *Expect) error {
-	if want == nil {
-		return p.replace(s, temp, target)
-	}
-	if s.ctl.caps.Expect {
-		return p.renameIf(s, temp, target, nil, want)
-	}
-	if err := p.expect(s, target, want); err != nil {
-		return err
-	}
-	return p.replace(s, temp, target)
-}
-
-// replace renames temp onto target. Servers that refuse to rename over an
-// existing file get the target deleted first (not atomic, but the only way
-// there).
-func (p *Pool) replace(s *slot, temp, target string) error {
-	err := s.ctl.rename(temp, target)
-	if err == nil || !permanentReply(err) {
-		return err
-	}
-	if _, serr := s.ctl.size(target); serr != nil {
-		return err
-	}
-	if derr := s.ctl.dele(target); derr != nil {
-		return err
-	}
-	return s.ctl.rename(temp, target)
 }
 
 // changed reports whether the file at name is no longer the one described
@@ -364,7 +295,7 @@ func writeOnly(perm string) bool {
 func (p *Pool) uploadInPlace(s *slot, f *os.File, localPath string, fi os.FileInfo, remote string, progress func(int64)) (UploadResult, error) {
 	h := sha256.New()
 	src := &hashingReader{r: io.NewSectionReader(f, 0, fi.Size()), h: h, progress: progress}
-	if err := s.ctl.stor(remote, src, 0); err != nil {
+	if err := s.ctl.stor(remote, src, 0, fi.Size()); err != nil {
 		return UploadResult{}, err
 	}
 	if src.done != fi.Size() || changed(localPath, fi) {
@@ -372,17 +303,16 @@ func (p *Pool) uploadInPlace(s *slot, f *os.File, localPath string, fi os.FileIn
 	}
 	var res UploadResult
 	copy(res.SHA256[:], h.Sum(nil))
-	var err error
-	if res.Verified, err = p.verify(s, s.ctl, remote, fi.Size(), res.SHA256); err != nil {
+	fin := &finishing{temp: remote, target: remote, size: fi.Size(), sum: res.SHA256, mtime: fi.ModTime()}
+	if err := firstErr(p.check(s, []*finishing{fin}), fin.err); err != nil {
 		return UploadResult{}, err
 	}
-	if s.ctl.caps.MFMT {
-		if err := s.ctl.mfmt(remote, fi.ModTime()); err != nil && !permanentReply(err) {
+	res.Verified, res.Entry = fin.verified, fin.entryWithoutMLST()
+	if s.ctl.caps.MLSD {
+		var err error
+		if res.Entry, err = s.ctl.mlst(remote); err != nil {
 			return UploadResult{}, err
 		}
-	}
-	if res.Entry, err = p.stat(s, remote); err != nil {
-		return UploadResult{}, err
 	}
 	return res, nil
 }

@@ -51,6 +51,7 @@ type Proxy struct {
 	relayed  atomic.Int64 // every byte, either direction, control and data
 	dropped  atomic.Int64 // bytes a stall dropped
 	accepted atomic.Int64 // control connections
+	requests atomic.Int64 // reads of client bytes on control connections
 	cuts     atomic.Int64
 
 	mu       sync.Mutex
@@ -101,6 +102,13 @@ func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
 // Accepted is how many control connections the proxy has accepted.
 func (p *Proxy) Accepted() int64 { return p.accepted.Load() }
+
+// Requests is how many times the proxy read bytes from a client on a
+// control connection. A client that sends a command, or a burst of
+// pipelined commands, only after reading the replies to what it sent
+// before is read once per burst on loopback: Requests counts its round
+// trips.
+func (p *Proxy) Requests() int64 { return p.requests.Load() }
 
 // Sent is how many client-to-server bytes of data connections (uploads)
 // have passed so far; bytes dropped by a stall do not count.
@@ -261,7 +269,7 @@ func (p *Proxy) control(client net.Conn) {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		p.pipe(server, client, false)
+		p.pipe(server, client, false, &p.requests)
 		server.Close()
 	}()
 	r := bufio.NewReader(server)
@@ -291,11 +299,15 @@ func (p *Proxy) control(client net.Conn) {
 }
 
 // pipe copies src to dst until either fails, dropping bytes during a
-// stall; upload marks client-to-server data, which Sent counts.
-func (p *Proxy) pipe(dst, src net.Conn, upload bool) {
+// stall; upload marks client-to-server data, which Sent counts. reads, if
+// not nil, counts the reads that returned bytes.
+func (p *Proxy) pipe(dst, src net.Conn, upload bool, reads *atomic.Int64) {
 	buf := make([]byte, bufSize)
 	for {
 		n, err := src.Read(buf)
+		if n > 0 && reads != nil {
+			reads.Add(1)
+		}
 		if n > 0 && p.stall.Load() {
 			p.dropped.Add(int64(n))
 		} else if n > 0 {
@@ -442,10 +454,10 @@ func (p *Proxy) relayData(target string) (int, bool) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			p.pipe(client, server, false)
+			p.pipe(client, server, false, nil)
 			client.(*net.TCPConn).CloseWrite()
 		}()
-		p.pipe(server, client, true)
+		p.pipe(server, client, true, nil)
 		server.(*net.TCPConn).CloseWrite()
 		<-done
 		client.Close()

@@ -1,0 +1,181 @@
+package remote
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/syncagent/syncagent/internal/testproxy"
+	"github.com/syncagent/syncagent/internal/vsftpd/vsftpdtest"
+)
+
+// uploadWrites is how many times an upload of a small file to an existing
+// directory, on a connection that has transferred before, sends commands:
+// EPSV with STOR; MFMT, HASH or SIZE, and MDTM where there is no MLST; RNFR
+// and RNTO, with MLST where there is.
+const uploadWrites = 3
+
+// uploadRoundTrips uploads a first file into /rt through p (which logs in
+// and makes the directory), then a second one, and returns how many times
+// the client sent on the control connection for the second, as counted
+// by px, and that upload's result.
+func uploadRoundTrips(t *testing.T, p *Pool, px *testproxy.Proxy) (int64, UploadResult) {
+	t.Helper()
+	ctx := testCtx(t)
+	dir := t.TempDir()
+	mtime := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+	for _, name := range []string{"first", "second"} {
+		writeFile(t, filepath.Join(dir, name), []byte(strings.Repeat(name, 500)), mtime)
+	}
+	if _, err := p.Upload(ctx, filepath.Join(dir, "first"), "/rt/first", nil); err != nil {
+		t.Fatal(err)
+	}
+	before := px.Requests()
+	res, err := p.Upload(ctx, filepath.Join(dir, "second"), "/rt/second", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := px.Requests() - before
+	st, err := p.Stat(ctx, "/rt/second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Size != 3000 || !res.ModTime.Equal(st.ModTime) || res.ID != st.ID || res.Name != "second" {
+		t.Errorf("upload result %+v, the server says %+v", res.Entry, st)
+	}
+	return n, res
+}
+
+// TestUploadRoundTrips: a small upload costs uploadWrites sends of
+// commands, against syncserver (HASH, MFMT, MLST) and a syncserver that
+// hides HASH and MLST (SIZE, MFMT, MDTM), where it took 7 one by one.
+func TestUploadRoundTrips(t *testing.T) {
+	hide := func(line string) (string, bool) {
+		up := strings.ToUpper(line)
+		return line, !strings.HasPrefix(up, " HASH") && !strings.HasPrefix(up, " MLST")
+	}
+	for _, tc := range []struct {
+		name     string
+		rewrite  testproxy.Rewrite
+		verified string
+	}{{"hash+mlst", nil, VerifiedHash}, {"size+mdtm", hide, VerifiedSize}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := startServer(t, serverConfig(t))
+			px := testproxy.New(t, ts.Addr, tc.rewrite)
+			p := newPool(t, px.Addr(), func(c *Config) { c.Connections = 1 })
+			n, res := uploadRoundTrips(t, p, px)
+			if n != uploadWrites || res.Verified != tc.verified {
+				t.Errorf("upload sent commands %d times, verified by %s; want %d, %s", n, res.Verified, uploadWrites, tc.verified)
+			}
+			if want := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC); !res.ModTime.Equal(want) {
+				t.Errorf("remote time %v, want the local %v (MFMT)", res.ModTime, want)
+			}
+		})
+	}
+}
+
+// TestUploadRoundTripsVsftpd: against vsftpd (SIZE and MDTM, no MFMT,
+// MLST or HASH), where it took 6 sends of commands.
+func TestUploadRoundTripsVsftpd(t *testing.T) {
+	v := vsftpdtest.Start(t)
+	px := testproxy.New(t, v.Addr, nil)
+	p := newPool(t, px.Addr(), func(c *Config) { c.User, c.Password, c.Connections = v.User, v.Password, 1 })
+	n, res := uploadRoundTrips(t, p, px)
+	if n != uploadWrites || res.Verified != VerifiedSize {
+		t.Errorf("upload sent commands %d times, verified by %s; want %d, size", n, res.Verified, uploadWrites)
+	}
+}
+
+// TestUploadNotPlacedWhenCheckFails: the commands that follow the
+// verification in the same write never include the rename: a temporary
+// whose size or hash the server reports wrong is removed, never renamed
+// into place.
+func TestUploadNotPlacedWhenCheckFails(t *testing.T) {
+	data := []byte(strings.Repeat("x", 12345))
+	for _, tc := range []struct {
+		name    string
+		rewrite testproxy.Rewrite
+	}{
+		{"size", func(line string) (string, bool) {
+			if strings.HasPrefix(strings.ToUpper(line), " HASH") {
+				return "", false
+			}
+			return strings.Replace(line, "213 12345\r", "213 12344\r", 1), true
+		}},
+		{"hash", func(line string) (string, bool) {
+			if f := strings.Fields(line); len(f) > 3 && f[0] == "213" && f[1] == "SHA-256" {
+				return "213 SHA-256 " + f[2] + " " + strings.Repeat("0", 64) + " " + f[4] + "\r\n", true
+			}
+			return line, true
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := startServer(t, serverConfig(t))
+			px := testproxy.New(t, ts.Addr, tc.rewrite)
+			p := newPool(t, px.Addr())
+			src := filepath.Join(t.TempDir(), "f")
+			writeFile(t, src, data, time.Time{})
+			if err := os.MkdirAll(filepath.Join(ts.Home(), "d"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			_, err := p.Upload(testCtx(t), src, "/d/f", nil)
+			if !errors.Is(err, ErrVerify) {
+				t.Fatalf("upload with a wrong %s: %v, want ErrVerify", tc.name, err)
+			}
+			if _, err := os.Stat(filepath.Join(ts.Home(), "d", "f")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("unverified upload is in place: %v", err)
+			}
+			assertNoTemps(t, ts.Home())
+		})
+	}
+}
+
+// TestSmallUploadSendsBeforeTheReply: the bytes of a small upload leave
+// before the server's 150 reply to its STOR, rather than a round trip
+// later. The proxy holds that reply back until upload bytes have passed
+// (for at most a few seconds), and notes whether they came.
+func TestSmallUploadSendsBeforeTheReply(t *testing.T) {
+	ts := startServer(t, serverConfig(t))
+	var px *testproxy.Proxy
+	var armed atomic.Bool
+	var base atomic.Int64
+	var before, after atomic.Int32 // 150 replies that bytes preceded, or not
+	px = testproxy.New(t, ts.Addr, func(line string) (string, bool) {
+		if !armed.Load() || !strings.HasPrefix(line, "150") {
+			return line, true
+		}
+		for range 300 {
+			if px.Sent() > base.Load() {
+				before.Add(1)
+				return line, true
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		after.Add(1)
+		return line, true
+	})
+	p := newPool(t, px.Addr(), func(c *Config) { c.Connections = 1 })
+	ctx := testCtx(t)
+	dir := t.TempDir()
+	for i, name := range []string{"first", "second"} {
+		src := filepath.Join(dir, name)
+		writeFile(t, src, []byte(strings.Repeat(name, 1000)), time.Time{})
+		if i == 1 {
+			base.Store(px.Sent())
+			armed.Store(true)
+		}
+		if _, err := p.Upload(ctx, src, "/early/"+name, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if before.Load() != 1 || after.Load() != 0 {
+		t.Errorf("150 replies with the upload's bytes before them: %d, without: %d; want 1, 0", before.Load(), after.Load())
+	}
+	if got, err := os.ReadFile(filepath.Join(ts.Home(), "early", "second")); err != nil || string(got) != strings.Repeat("second", 1000) {
+		t.Errorf("uploaded file: %v", err)
+	}
+}
