@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/syncagent/syncagent/internal/testproxy"
-	"github.com/syncagent/syncagent/internal/vsftpd/vsftpdtest"
 )
 
 // TestUploadBatch sends a mix of files in one SITE BATCH to the real server:
@@ -32,19 +31,21 @@ func TestUploadBatch(t *testing.T) {
 }
 
 // TestUploadBatchPipelined is TestUploadBatch on servers without SITE
-// BATCH: syncserver hiding it, and vsftpd. There a file's missing
-// directory is created, as Upload does.
+// BATCH: syncserver hiding it, vsftpd, pure-ftpd and ProFTPD. There a
+// file's missing directory is created, as Upload does.
 func TestUploadBatchPipelined(t *testing.T) {
 	t.Run("syncserver", func(t *testing.T) {
 		ts := startServer(t, serverConfig(t))
 		px := testproxy.New(t, ts.Addr, testproxy.DropFeature("SITE BATCH"))
 		uploadBatch(t, newPool(t, px.Addr()), ts.Home(), batchSyncserver)
 	})
-	t.Run("vsftpd", func(t *testing.T) {
-		v := vsftpdtest.Start(t)
-		p := newPool(t, v.Addr, func(c *Config) { c.User, c.Password = v.User, v.Password })
-		uploadBatch(t, p, v.Home, 0)
-	})
+	for name, start := range peerServers {
+		t.Run(name, func(t *testing.T) {
+			v := start(t)
+			p := newPool(t, v.Addr, func(c *Config) { c.User, c.Password = v.User, v.Password })
+			uploadBatch(t, p, v.Home, 0)
+		})
+	}
 }
 
 // What uploadBatch expects of the server.

@@ -143,7 +143,13 @@ func (s *ctrlSession) passiveWith(cmd string) (net.Conn, error) {
 	}
 	dc, err := s.dialData(port)
 	if err != nil {
-		return nil, err // drops the connection, whose reply to cmd is yet to come
+		// A server that refused cmd at once may have closed the passive
+		// port before the dial: then its refusal is waiting, and the
+		// connection is still in step.
+		if _, _, rerr := s.tp.ReadResponse(1); ReplyCode(rerr) != 0 {
+			return nil, fmt.Errorf("%w (data connection: %v)", rerr, err)
+		}
+		return nil, err // drops the connection
 	}
 	return dc, nil
 }

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncagent/syncagent/internal/ftpchild/ftpchildtest"
+	"github.com/syncagent/syncagent/internal/proftpd/proftpdtest"
+	"github.com/syncagent/syncagent/internal/pureftpd/pureftpdtest"
 	"github.com/syncagent/syncagent/internal/testproxy"
 	"github.com/syncagent/syncagent/internal/vsftpd/vsftpdtest"
 )
@@ -128,16 +131,29 @@ func TestOneLoginPerConnection(t *testing.T) {
 	}
 }
 
-// TestOneLoginPerConnectionVsftpd is TestOneLoginPerConnection against a
-// real vsftpd (no MLSD, so listings go through LIST), counted by a proxy.
-func TestOneLoginPerConnectionVsftpd(t *testing.T) {
-	v := vsftpdtest.Start(t)
-	proxy := testproxy.New(t, v.Addr, nil)
-	p := newPool(t, proxy.Addr(), func(c *Config) {
-		c.User, c.Password, c.Connections = v.User, v.Password, loadConns
-	})
-	loadPool(t, p)
-	if n := proxy.Accepted(); n != loadConns {
-		t.Errorf("connections: %d opened %d control connections, want %d", loadConns, n, loadConns)
+// TestOneLoginPerConnectionPeers is TestOneLoginPerConnection against
+// real vsftpd (no MLSD, so listings go through LIST), pure-ftpd and
+// ProFTPD, counted by a proxy.
+func TestOneLoginPerConnectionPeers(t *testing.T) {
+	for name, start := range peerServers {
+		t.Run(name, func(t *testing.T) {
+			v := start(t)
+			proxy := testproxy.New(t, v.Addr, nil)
+			p := newPool(t, proxy.Addr(), func(c *Config) {
+				c.User, c.Password, c.Connections = v.User, v.Password, loadConns
+			})
+			loadPool(t, p)
+			if n := proxy.Accepted(); n != loadConns {
+				t.Errorf("connections: %d opened %d control connections, want %d", loadConns, n, loadConns)
+			}
+		})
 	}
+}
+
+// peerServers start the other FTP servers the package is tested against,
+// each with one local user.
+var peerServers = map[string]func(testing.TB) *ftpchildtest.Server{
+	"vsftpd":    func(t testing.TB) *ftpchildtest.Server { return vsftpdtest.Start(t) },
+	"pure-ftpd": func(t testing.TB) *ftpchildtest.Server { return pureftpdtest.Start(t) },
+	"proftpd":   func(t testing.TB) *ftpchildtest.Server { return proftpdtest.Start(t) },
 }

@@ -1,7 +1,12 @@
 package remote
 
 import (
+	"bufio"
 	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +15,6 @@ import (
 	"time"
 
 	"github.com/syncagent/syncagent/internal/testproxy"
-	"github.com/syncagent/syncagent/internal/vsftpd/vsftpdtest"
 )
 
 // uploadWrites is how many times an upload of a small file to an existing
@@ -78,15 +82,20 @@ func TestUploadRoundTrips(t *testing.T) {
 	}
 }
 
-// TestUploadRoundTripsVsftpd: against vsftpd (SIZE and MDTM, no MFMT,
-// MLST or HASH), where it took 6 sends of commands.
-func TestUploadRoundTripsVsftpd(t *testing.T) {
-	v := vsftpdtest.Start(t)
-	px := testproxy.New(t, v.Addr, nil)
-	p := newPool(t, px.Addr(), func(c *Config) { c.User, c.Password, c.Connections = v.User, v.Password, 1 })
-	n, res := uploadRoundTrips(t, p, px)
-	if n != uploadWrites || res.Verified != VerifiedSize {
-		t.Errorf("upload sent commands %d times, verified by %s; want %d, size", n, res.Verified, uploadWrites)
+// TestUploadRoundTripsPeers: against vsftpd (SIZE and MDTM, no MFMT,
+// MLST or HASH), where it took 6 sends of commands, pure-ftpd (MFMT, SIZE,
+// MLST), where it took 7, and ProFTPD.
+func TestUploadRoundTripsPeers(t *testing.T) {
+	for name, start := range peerServers {
+		t.Run(name, func(t *testing.T) {
+			v := start(t)
+			px := testproxy.New(t, v.Addr, nil)
+			p := newPool(t, px.Addr(), func(c *Config) { c.User, c.Password, c.Connections = v.User, v.Password, 1 })
+			n, res := uploadRoundTrips(t, p, px)
+			if n != uploadWrites || res.Verified == VerifiedNone {
+				t.Errorf("upload sent commands %d times, verified by %s; want %d", n, res.Verified, uploadWrites)
+			}
+		})
 	}
 }
 
@@ -177,5 +186,62 @@ func TestSmallUploadSendsBeforeTheReply(t *testing.T) {
 	}
 	if got, err := os.ReadFile(filepath.Join(ts.Home(), "early", "second")); err != nil || string(got) != strings.Repeat("second", 1000) {
 		t.Errorf("uploaded file: %v", err)
+	}
+}
+
+// TestRefusedBeforeTheDataConnection: a server that refuses a STOR sent
+// together with its EPSV may close the passive port before the client
+// dials it. The refusal is then what the transfer fails with, and the
+// connection stays usable. Real servers do this only now and then (seen
+// with ProFTPD), so a scripted one on 127.0.0.1 does it every time: its
+// EPSV names a port nobody listens on, and its STOR is refused.
+func TestRefusedBeforeTheDataConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := closed.Addr().(*net.TCPAddr).Port
+	closed.Close()
+	go func() {
+		c, err := ln.Accept()
+		ln.Close()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		r := bufio.NewReader(c)
+		for range 3 { // EPSV, STOR, NOOP
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			switch {
+			case strings.HasPrefix(line, "EPSV"):
+				fmt.Fprintf(c, "229 Entering Extended Passive Mode (|||%d|)\r\n", port)
+			case strings.HasPrefix(line, "STOR"):
+				io.WriteString(c, "553 Could not create file.\r\n")
+			default:
+				io.WriteString(c, "200 NOOP ok\r\n")
+			}
+		}
+	}()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cfg := Config{DialTimeout: 5 * time.Second, OpTimeout: 5 * time.Second}
+	s := &ctrlSession{tp: textproto.NewConn(conn), conn: conn, host: "127.0.0.1", passive: true,
+		dialer: &dataDialer{ctx: testCtx(t), set: &connSet{}, cfg: cfg}}
+	err = s.stor("/d/f", strings.NewReader("data"), 0, 4)
+	if !refusedPermanently(err) || leavesConnBroken(err) {
+		t.Fatalf("stor refused before the dial: %v; want the refusal, on a usable connection", err)
+	}
+	if err := s.noop(); err != nil {
+		t.Errorf("next command: %v", err)
 	}
 }
