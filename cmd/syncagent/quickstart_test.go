@@ -97,9 +97,11 @@ func TestQuickstartSyncsBothWays(t *testing.T) {
 		b, err := os.ReadFile(filepath.Join(dir, "dropped.txt"))
 		return err == nil && string(b) == "from an ftp client"
 	})
-	if !strings.Contains(out.String(), "uploaded") || !strings.Contains(out.String(), "downloaded") {
-		t.Errorf("no line per synced change in the output:\n%s", out.String())
-	}
+	// The agent logs a download once its state is recorded, a moment
+	// after the file is in the folder.
+	waitFor(t, "a line per synced change", func() bool {
+		return strings.Contains(out.String(), "uploaded") && strings.Contains(out.String(), "downloaded")
+	})
 }
 
 var statusURLRe = regexp.MustCompile(`status:\s+(http://127\.0\.0\.1:\d+/)`)
