@@ -108,6 +108,7 @@ func New(cfg Config, logger *slog.Logger) (*Agent, error) {
 		}
 		f.staleAge = cfg.StaleTempAge
 		f.agentID = a.id
+		f.live.quiet, f.live.watchRetry = cfg.QuietTime, cfg.WatchRetryMax
 		a.folders = append(a.folders, f)
 	}
 	return a, nil

@@ -63,6 +63,15 @@ type Config struct {
 	// a running upload of another agent); 0 means an hour. Not in the
 	// file: a knob for tests and embedders.
 	StaleTempAge time.Duration `yaml:"-"`
+	// QuietTime is how long a changed file of LargeFile bytes or more
+	// must stay unchanged before the watcher's report of it is synced,
+	// so a copy still running is not uploaded from its middle; 0 means
+	// DefaultQuietTime. Not in the file: a knob for tests and embedders.
+	QuietTime time.Duration `yaml:"-"`
+	// WatchRetryMax is the longest wait between attempts to start a
+	// folder's watcher again (its folder missing, removed or renamed);
+	// 0 means DefaultWatchRetryMax. Not in the file: a knob for tests.
+	WatchRetryMax time.Duration `yaml:"-"`
 }
 
 // ServerConfig is one entry of servers:.

@@ -56,6 +56,7 @@ type folder struct {
 
 	// staleAge: remote temporaries older than this are debris (cleanRemoteTemps).
 	staleAge time.Duration
+	live     liveSettings // the run loop's watcher and quiet-file settings (watchkeep.go)
 
 	mu     sync.Mutex
 	status FolderStatus
@@ -73,8 +74,10 @@ type FolderStatus struct {
 	State     string    `json:"state"` // idle, scanning, syncing, error
 	LastSync  time.Time `json:"last_sync,omitzero"`
 	LastError string    `json:"last_error,omitempty"`
-	Conflicts int       `json:"conflicts"`
-	Queued    int       `json:"queued"`
+	// Watcher says why the folder is not watched for changes, if it is not.
+	Watcher   string `json:"watcher,omitempty"`
+	Conflicts int    `json:"conflicts"`
+	Queued    int    `json:"queued"`
 	// BytesQueued is the size of the uploads and downloads still to run.
 	BytesQueued int64              `json:"bytes_queued"`
 	Transfers   []TransferStatus   `json:"transfers,omitempty"`

@@ -1,8 +1,8 @@
 package agent
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"os"
 	"runtime/debug"
 	"sort"
@@ -10,7 +10,6 @@ import (
 
 	"github.com/syncagent/syncagent/agent/plan"
 	"github.com/syncagent/syncagent/agent/remote"
-	"github.com/syncagent/syncagent/agent/watch"
 	"github.com/syncagent/syncagent/internal/logthrottle"
 )
 
@@ -27,22 +26,33 @@ const (
 )
 
 // run keeps the folder in sync until ctx ends: a full pass at start, on
-// every poll and rescan tick and after an error; a pass over just the
-// changed paths after each watcher batch.
+// every poll and rescan tick, after an error and whenever a new watcher
+// starts; a pass over just the changed paths after each watcher batch. A
+// folder that cannot be watched (missing at boot, removed) is synced by
+// polls and rescans while its watcher is retried; run returns only when
+// ctx ends.
 func (f *folder) run(ctx context.Context) error {
 	if f.mode != plan.Push {
 		if err := os.MkdirAll(f.root, 0o755); err != nil {
-			return err
+			f.log.Error("cannot create the folder; will retry", "err", err)
 		}
 	}
-	w, err := watch.New(f.root, watch.Options{Debounce: f.cfg.Debounce.D(), Ignore: f.ig.Match, Logger: f.log})
-	if err != nil {
-		return err
-	}
+	f.live.quiet = cmp.Or(f.live.quiet, DefaultQuietTime)
+	f.live.watchRetry = cmp.Or(f.live.watchRetry, DefaultWatchRetryMax)
+	// The first watcher starts before the first scan, so the scan misses
+	// nothing; keepWatching restarts it (or starts it, if this failed).
+	w, werr := f.newWatcher()
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	werr := make(chan error, 1)
-	go func() { werr <- w.Run(wctx) }()
+	events := make(chan watchEvent)
+	kept := make(chan struct{})
+	go func() {
+		defer close(kept)
+		f.keepWatching(wctx, w, werr, events)
+	}()
+	defer func() { cancel(); <-kept }()
+	watchFailed := false
+	quiet := newQuietHold(f.live.quiet)
 
 	poll := time.NewTicker(f.cfg.Poll.D())
 	defer poll.Stop()
@@ -66,8 +76,13 @@ func (f *folder) run(ctx context.Context) error {
 	pending := make(map[string]struct{})
 	var later []string
 	attempt := 0
+	// After a failed pass the next one waits for retry; the watcher's
+	// news is taken in meanwhile.
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	waiting := false
 	for {
-		if full || (len(pending) > 0 && !holding) {
+		if !waiting && (full || (len(pending) > 0 && !holding)) {
 			var scope []string
 			if !full {
 				for p := range pending {
@@ -90,11 +105,8 @@ func (f *folder) run(ctx context.Context) error {
 					f.log.Debug("sync pass failed again", "err", err, "retry_in", delay.Round(time.Millisecond))
 				}
 				full = true
-				select {
-				case <-ctx.Done():
-					return nil
-				case <-time.After(delay):
-				}
+				waiting = true
+				retry.Reset(delay)
 				continue
 			}
 			attempt = 0
@@ -120,23 +132,47 @@ func (f *folder) run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case err := <-werr:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				f.log.Error("watcher stopped; relying on polls and rescans", "err", err)
+		case ev := <-events:
+			switch {
+			case ev.err != nil:
+				f.setWatchError(ev.err)
+				if !watchFailed {
+					f.log.Warn("cannot watch the folder; relying on polls and rescans, retrying",
+						"err", ev.err, "retry_in", ev.retryIn.Round(time.Millisecond))
+				} else {
+					f.log.Debug("cannot watch the folder yet", "err", ev.err, "retry_in", ev.retryIn.Round(time.Millisecond))
+				}
+				watchFailed = true
+				continue
+			case ev.started:
+				f.setWatchError(nil)
+				f.log.Info("watching the folder again")
+				watchFailed = false
+				full = true // what changed while nothing watched
+				continue
 			}
-			werr = nil
-		case b := <-w.Events():
+			b := ev.batch
 			if b.Rescan {
 				f.log.Info("watcher asked for a full rescan")
 				full = true
 			}
+			now := time.Now()
 			for _, p := range b.Paths {
+				if quiet.hold(f.root, p, now) {
+					continue // a large file still being written
+				}
 				pending[p] = struct{}{}
 				if _, ok, _ := statLocal(f.root, p); !ok && !holding {
 					holding = true
 					settle.Reset(settleDelay)
 				}
 			}
+		case now := <-quiet.timer.C:
+			for _, p := range quiet.due(f.root, now) {
+				pending[p] = struct{}{}
+			}
+		case <-retry.C:
+			waiting = false
 		case <-settle.C:
 			holding = false
 		case <-recheck.C:

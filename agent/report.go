@@ -88,7 +88,7 @@ func (a *Agent) Report(ctx context.Context) status.Report {
 		rep.Folders = append(rep.Folders, status.Folder{
 			Name: fs.Name, Path: cfg.Path, Mode: cfg.Mode, Server: cfg.Server, Remote: cfg.Remote,
 			State: fs.State, FilesQueued: fs.Queued, BytesQueued: fs.BytesQueued,
-			Transfers: fs.Transfers, LastSync: fs.LastSync, LastError: fs.LastError, Conflicts: fs.Conflicts,
+			Transfers: fs.Transfers, LastSync: fs.LastSync, LastError: fs.LastError, Watcher: fs.Watcher, Conflicts: fs.Conflicts,
 			ConflictCopies: nonNil(a.conflicts.get(ctx, cfg.Name, cfg.Path, every)),
 			Uploaded:       fs.Uploaded, Downloaded: fs.Downloaded, Problems: nonNil(fs.Problems),
 			Skipped: nonNil(fs.Skipped),

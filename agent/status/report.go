@@ -28,6 +28,9 @@ type Folder struct {
 	Transfers   []Transfer `json:"transfers"`
 	LastSync    time.Time  `json:"last_sync,omitzero"`
 	LastError   string     `json:"last_error,omitempty"`
+	// Watcher says why the folder is not watched for changes, if it is
+	// not; polls and rescans go on meanwhile.
+	Watcher string `json:"watcher,omitempty"`
 	// Conflicts counts the conflicts met since the agent started;
 	// ConflictCopies are the conflict copies in the folder now.
 	Conflicts      int            `json:"conflicts"`

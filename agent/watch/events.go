@@ -30,8 +30,8 @@ func (w *Watcher) handleEvent(ev fsnotify.Event, now time.Time) {
 	}
 	if rel == "." {
 		if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
-			w.log.Warn("watch: root directory was removed or renamed; full rescan needed")
-			w.requestRescan(now)
+			w.log.Warn("watch: root directory was removed or renamed; watching stops")
+			w.rootGone = true
 		}
 		return
 	}

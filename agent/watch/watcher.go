@@ -28,6 +28,11 @@ const tickFraction = 4
 // ErrRunTwice is returned by Run when it is called more than once.
 var ErrRunTwice = errors.New("watch: run called more than once")
 
+// ErrRootGone is returned by Run when the root directory was removed or
+// renamed: its watch is gone with it, so nothing more would be reported.
+// The caller starts a new Watcher once the root exists again.
+var ErrRootGone = errors.New("watch: root directory was removed or renamed")
+
 // Options configures a Watcher. The zero value is usable.
 type Options struct {
 	// Debounce is how long a path must be quiet after its last event before
@@ -92,6 +97,7 @@ type Watcher struct {
 	deb         *debouncer
 	out         *outbox
 	needResync  bool // an overflow lost events: re-add watches before the rescan
+	rootGone    bool // the root was removed or renamed: Run returns ErrRootGone
 	resyncing   bool
 	limitLogged bool
 	unwatched   int // directories not watched because of a watch limit
@@ -179,8 +185,9 @@ func newWatcher(root string, opt Options, h hooks) (*Watcher, error) {
 func (w *Watcher) Events() <-chan Batch { return w.events }
 
 // Run delivers batches on Events until ctx is done or Close is called, then
-// closes fsnotify and Events. It returns nil then, or ErrRunTwice if called
-// again. Paths still pending when Run returns are dropped.
+// closes fsnotify and Events. It returns nil then, ErrRootGone when the root
+// directory went away, or ErrRunTwice if called again. Paths still pending
+// when Run returns are dropped.
 func (w *Watcher) Run(ctx context.Context) error {
 	if !w.running.CompareAndSwap(false, true) {
 		return ErrRunTwice
@@ -223,6 +230,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 			for i := range buf {
 				w.handleItem(buf[i], now)
 				buf[i] = item{}
+			}
+			if w.rootGone {
+				return ErrRootGone
 			}
 		case now := <-timer.C:
 			armed = false

@@ -92,6 +92,9 @@ func printReport(m *Main, rep status.Report) {
 	tw.Flush()
 	for _, f := range rep.Folders {
 		fmt.Fprintf(m.Stdout, "\n%s: %s <-> %s:%s (%s)\n", f.Name, f.Path, f.Server, f.Remote, f.Mode)
+		if f.Watcher != "" {
+			fmt.Fprintf(m.Stdout, "  watcher: %s\n", f.Watcher)
+		}
 		for _, t := range f.Transfers {
 			fmt.Fprintf(m.Stdout, "  %s %s: %s\n", t.Direction, t.Path, status.Progress(t))
 		}
