@@ -40,6 +40,9 @@ type Version struct {
 	Time time.Time
 	// Size is the content's size in bytes.
 	Size int64
+	// ModTime is the content's modification time: it was written then,
+	// so it was nowhere before. Zero when the server gave none.
+	ModTime time.Time
 }
 
 // VersionPath returns the remote path of one version of remotePath.
@@ -79,7 +82,7 @@ func versionOf(e remote.Entry) (Version, bool) {
 	if err != nil {
 		return Version{}, false
 	}
-	return Version{Name: e.Name, Time: t, Size: e.Size}, true
+	return Version{Name: e.Name, Time: t, Size: e.Size, ModTime: e.ModTime}, true
 }
 
 func sortVersions(vs []Version) {
@@ -104,6 +107,50 @@ func ContentAt(versions []Version, at time.Time) (v Version, current bool) {
 	return Version{}, true
 }
 
+// RenamesUnknown says what restore -at cannot do: syncserver keeps the
+// contents a path had, not the names a file had.
+const RenamesUnknown = "syncserver keeps no record of renames: a file renamed or moved since then is " +
+	"restored under its current name (if its content is from before then), not under the name it had"
+
+// existedAt checks that the content ContentAt picked (v, or with current
+// the entry cur, nil when the path does not exist now) was the path's
+// content at at, from what the server keeps: a content written after at
+// was not there at at, and a path whose last version ended (deleted) by at
+// and that does not exist now, or exists with younger content, had
+// nothing at at. It returns an ErrNoVersions error saying why not.
+func existedAt(vs []Version, v Version, current bool, cur *remote.Entry, at time.Time) error {
+	stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+	var written time.Time
+	if current {
+		switch {
+		case cur == nil && len(vs) > 0:
+			return fmt.Errorf("it was deleted at %s, before %s: %w", stamp(vs[len(vs)-1].Time), stamp(at), ErrNoVersions)
+		case cur == nil:
+			return fmt.Errorf("it does not exist and has no old versions: %w", ErrNoVersions)
+		case cur.Dir:
+			return fmt.Errorf("it is a directory now and no file version is from then: %w", ErrNoVersions)
+		}
+		written = cur.ModTime
+	} else {
+		written = v.ModTime
+	}
+	if written.IsZero() || !written.After(at) {
+		return nil
+	}
+	prev := -1
+	for i := range vs {
+		if !vs[i].Time.After(at) {
+			prev = i
+		}
+	}
+	if prev >= 0 {
+		return fmt.Errorf("it did not exist at %s: deleted at %s, written again at %s: %w",
+			stamp(at), stamp(vs[prev].Time), stamp(written), ErrNoVersions)
+	}
+	return fmt.Errorf("it did not exist at %s: its oldest content the server keeps was written at %s: %w",
+		stamp(at), stamp(written), ErrNoVersions)
+}
+
 // ParseAt parses a -at value: an RFC 3339 time, or a duration meaning that
 // long before now ("90m", "36h").
 func ParseAt(s string, now time.Time) (time.Time, error) {
@@ -126,10 +173,9 @@ type RestoreResult struct {
 	// Current: the file's current content already was its content at the
 	// requested time, and that is what was fetched.
 	Current bool
-	// OldestKept: the oldest kept version was used. Its start is unknown:
-	// if older versions were pruned (versions.keep, max_age), or the file
-	// did not exist yet at the requested time, this is only the oldest
-	// content the server still has.
+	// OldestKept: the oldest kept version was used. It was written before
+	// the requested time and current after it; older versions may have
+	// been pruned (versions.keep, max_age).
 	OldestKept bool
 	// Size is the number of bytes written.
 	Size int64
@@ -138,27 +184,30 @@ type RestoreResult struct {
 // RestoreFile fetches the content the remote file remotePath had at time
 // at (the newest old version when at is zero) to localPath, atomically
 // (temporary file and rename, the remote modification time kept). It
-// returns ErrNoVersions when there is nothing to restore: no old version,
-// or, for a time after the file was deleted, no file at that time.
+// returns an ErrNoVersions error saying why when there is nothing to
+// restore: no old version, or, for a time, no content of the path then
+// (not created yet, deleted, or written again only after it).
 func RestoreFile(ctx context.Context, pool *remote.Pool, remotePath string, at time.Time, localPath string) (RestoreResult, error) {
 	vs, err := ListVersions(ctx, pool, remotePath)
 	if err != nil {
 		return RestoreResult{}, err
 	}
-	if len(vs) == 0 && !at.IsZero() {
-		// Without versions the current content has been there since the
-		// file was written: not at at if it was modified after it.
+	var cur *remote.Entry
+	if !at.IsZero() {
 		e, err := pool.Stat(ctx, remotePath)
-		if err == nil && e.ModTime.After(at) {
-			return RestoreResult{}, fmt.Errorf("restore %s: no version, and the current content is from %s, after %s: %w",
-				remotePath, e.ModTime.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339), ErrNoVersions)
+		switch {
+		case err == nil:
+			cur = &e
+		case remote.ReplyCode(err) != 550:
+			return RestoreResult{}, fmt.Errorf("restore %s: %w", remotePath, err)
 		}
 	}
-	return restoreFrom(ctx, pool, remotePath, vs, at, localPath)
+	return restoreFrom(ctx, pool, remotePath, vs, cur, at, localPath)
 }
 
-// restoreFrom restores remotePath given its versions (oldest first).
-func restoreFrom(ctx context.Context, pool *remote.Pool, remotePath string, vs []Version, at time.Time, localPath string) (RestoreResult, error) {
+// restoreFrom restores remotePath given its versions (oldest first) and,
+// for a time, its current entry (nil: it does not exist now).
+func restoreFrom(ctx context.Context, pool *remote.Pool, remotePath string, vs []Version, cur *remote.Entry, at time.Time, localPath string) (RestoreResult, error) {
 	res := RestoreResult{RemotePath: remotePath, Local: localPath}
 	switch {
 	case at.IsZero() && len(vs) == 0:
@@ -168,6 +217,9 @@ func restoreFrom(ctx context.Context, pool *remote.Pool, remotePath string, vs [
 	default:
 		res.Version, res.Current = ContentAt(vs, at)
 		res.OldestKept = !res.Current && res.Version == vs[0]
+		if err := existedAt(vs, res.Version, res.Current, cur, at); err != nil {
+			return res, fmt.Errorf("restore %s: %w", remotePath, err)
+		}
 	}
 	src := VersionPath(remotePath, res.Version.Name)
 	if res.Current {
@@ -201,6 +253,8 @@ type TreeResult struct {
 	// Skipped are files that had no content at the time (created later,
 	// or deleted before it, or without old versions when at is zero).
 	Skipped []string
+	// Why maps each skipped file to the reason.
+	Why map[string]string
 	// Failed maps files that could not be restored to why.
 	Failed map[string]error
 }
@@ -212,7 +266,7 @@ type TreeResult struct {
 // Each file is written atomically; a failure of one file does not stop the
 // others and is reported in TreeResult.Failed.
 func RestoreTree(ctx context.Context, pool *remote.Pool, remoteDir string, at time.Time, localDir string, opt RestoreOptions) (TreeResult, error) {
-	res := TreeResult{Failed: make(map[string]error)}
+	res := TreeResult{Failed: make(map[string]error), Why: make(map[string]string)}
 	current, err := pool.Walk(ctx, remoteDir, nil)
 	if err != nil && remote.ReplyCode(err) != 550 {
 		return res, fmt.Errorf("restore %s: list: %w", remoteDir, err)
@@ -251,12 +305,18 @@ func RestoreTree(ctx context.Context, pool *remote.Pool, remoteDir string, at ti
 		sortVersions(vs)
 		if at.IsZero() && len(vs) == 0 {
 			res.Skipped = append(res.Skipped, rel)
+			res.Why[rel] = "it has no old version"
 			continue
 		}
-		if _, cur := ContentAt(vs, at); !at.IsZero() && cur {
-			e, ok := current[rel]
-			if !ok || len(vs) == 0 && e.ModTime.After(at) {
-				res.Skipped = append(res.Skipped, rel) // deleted before at, or created after it
+		var cur *remote.Entry
+		if e, ok := current[rel]; ok {
+			cur = &e
+		}
+		if !at.IsZero() {
+			v, isCur := ContentAt(vs, at)
+			if err := existedAt(vs, v, isCur, cur, at); err != nil {
+				res.Skipped = append(res.Skipped, rel)
+				res.Why[rel] = strings.TrimSuffix(err.Error(), ": "+ErrNoVersions.Error())
 				continue
 			}
 		}
@@ -276,12 +336,13 @@ func RestoreTree(ctx context.Context, pool *remote.Pool, remoteDir string, at ti
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			r, err := restoreFrom(ctx, pool, path.Join(remoteDir, rel), vs, at, lp)
+			r, err := restoreFrom(ctx, pool, path.Join(remoteDir, rel), vs, cur, at, lp)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
 			case errors.Is(err, ErrNoVersions):
 				res.Skipped = append(res.Skipped, rel)
+				res.Why[rel] = err.Error()
 			case err != nil:
 				res.Failed[rel] = err
 			default:
@@ -327,7 +388,7 @@ func Restore(ctx context.Context, pool *remote.Pool, remotePath string, at time.
 	if err != nil {
 		return TreeResult{}, err
 	}
-	return TreeResult{Restored: []RestoreResult{r}, Failed: map[string]error{}}, nil
+	return TreeResult{Restored: []RestoreResult{r}, Failed: map[string]error{}, Why: map[string]string{}}, nil
 }
 
 // remoteIsDir tells a directory from a file, looking at the version tree

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -201,10 +202,11 @@ func TestRestoreFileByTime(t *testing.T) {
 	if _, err := RestoreFile(ctx, pool, "/docs/a.txt", vs[0].Time.Add(-time.Millisecond), out); err != nil || rsRead(t, out) != contents[0] {
 		t.Errorf("just before the end of version 0: %q, %v", rsRead(t, out), err)
 	}
-	// Before the first version: the oldest kept, flagged.
+	// An hour before the file was written: it did not exist, although
+	// a version older than that time's end is kept.
 	r, err := RestoreFile(ctx, pool, "/docs/a.txt", marks[0].Add(-time.Hour), out)
-	if err != nil || !r.OldestKept || rsRead(t, out) != contents[0] {
-		t.Errorf("before every version: %+v, %v", r, err)
+	if !errors.Is(err, ErrNoVersions) || !strings.Contains(err.Error(), "did not exist") {
+		t.Errorf("before the file was written: %+v, %v; want a did-not-exist error", r, err)
 	}
 	// No time: the newest old version.
 	if r, err := RestoreFile(ctx, pool, "/docs/a.txt", time.Time{}, out); err != nil || r.Version != vs[2] || rsRead(t, out) != contents[2] {
@@ -256,7 +258,17 @@ func TestRestoreTreeByTime(t *testing.T) {
 	for rel, c := range good {
 		rsPut(t, pool, "/tree/"+rel, c)
 	}
+	rsPut(t, pool, "/tree/back.txt", "deleted before the time")
+	if err := pool.Delete(ctx, "/tree/back.txt"); err != nil {
+		t.Fatal(err)
+	}
 	at := rsMarkSecond()
+	// Created after the time and replaced since, and written again after
+	// being deleted before it: neither had content at the time, although
+	// each has a version.
+	rsPut(t, pool, "/tree/later2.txt", "created after")
+	rsPut(t, pool, "/tree/later2.txt", "and replaced")
+	rsPut(t, pool, "/tree/back.txt", "back after the time")
 	for _, rel := range []string{"a.txt", "sub/b.txt", "sub/deep/c.txt"} {
 		rsPut(t, pool, "/tree/"+rel, "garbage")
 		rsPut(t, pool, "/tree/"+rel, "more garbage")
@@ -281,8 +293,10 @@ func TestRestoreTreeByTime(t *testing.T) {
 	for rel, c := range good {
 		want[rel] = c
 	}
-	if !slices.Contains(res.Skipped, "later.txt") {
-		t.Errorf("a file created after the time was not skipped: %v", res.Skipped)
+	for _, rel := range []string{"later.txt", "later2.txt", "back.txt"} {
+		if !slices.Contains(res.Skipped, rel) || !strings.Contains(res.Why[rel], "did not exist") {
+			t.Errorf("%s, which did not exist at the time, was not skipped as such: %v %q", rel, res.Skipped, res.Why)
+		}
 	}
 	got := make(map[string]string)
 	for rel := range tree(t, dst) {

@@ -168,11 +168,18 @@ func (m *Main) restore(ctx context.Context, args []string) error {
 	for _, r := range res.Restored {
 		m.printRestored(r, when)
 	}
+	if !when.IsZero() && (err == nil || errors.Is(err, agent.ErrNoVersions)) {
+		fmt.Fprintf(m.Stdout, "note: %s\n", agent.RenamesUnknown)
+	}
 	if err != nil {
 		return err
 	}
 	for _, rel := range res.Skipped {
-		fmt.Fprintf(m.Stdout, "skipped %s: no content from that time\n", path.Join(remotePath, rel))
+		why := res.Why[rel]
+		if why == "" {
+			why = "no content from that time"
+		}
+		fmt.Fprintf(m.Stdout, "skipped %s: %s\n", path.Join(remotePath, rel), why)
 	}
 	fmt.Fprintf(m.Stdout, "restored %d files to %s", len(res.Restored), localPath)
 	if len(res.Skipped) > 0 {
@@ -198,7 +205,8 @@ func (m *Main) printRestored(r agent.RestoreResult, at time.Time) {
 		fmt.Fprintf(m.Stdout, "%s: restored the version current until %s (%d bytes) to %s\n",
 			r.RemotePath, status.FormatTime(r.Version.Time), r.Size, r.Local)
 		if r.OldestKept && !at.IsZero() {
-			fmt.Fprintf(m.Stdout, "  note: this is the oldest version kept; older ones may have been pruned\n")
+			fmt.Fprintf(m.Stdout, "  note: this is the oldest version kept (written %s, before that time); older ones may have been pruned\n",
+				status.FormatTime(r.Version.ModTime))
 		}
 	}
 }

@@ -162,6 +162,10 @@ func TestVersionsAndRestoreCommands(t *testing.T) {
 	if !strings.Contains(out, "restored 2 files") {
 		t.Errorf("summary missing:\n%s", out)
 	}
+	// The server keeps no renames, and the restore says so.
+	if !strings.Contains(out, "no record of renames") {
+		t.Errorf("restore -at does not say that renames are not followed:\n%s", out)
+	}
 }
 
 func TestRestoreCommandErrors(t *testing.T) {
