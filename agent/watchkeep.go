@@ -37,6 +37,9 @@ type liveSettings struct {
 	watchRetry time.Duration // the longest wait between attempts to start the watcher
 	// watchStarts counts the watchers started, for tests.
 	watchStarts atomic.Int64
+	// rewatched is when a watcher last started again after a failure;
+	// under the folder's mu.
+	rewatched time.Time
 }
 
 // watchEvent is what keepWatching tells the run loop: a batch, a watcher
@@ -125,6 +128,7 @@ func (f *folder) setWatchError(err error) {
 	defer f.mu.Unlock()
 	if err == nil {
 		f.status.Watcher = ""
+		f.live.rewatched = time.Now()
 		return
 	}
 	f.status.Watcher = fmt.Sprintf("not watching (polls and rescans go on): %v", err)
