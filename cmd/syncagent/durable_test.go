@@ -58,11 +58,14 @@ folders:
 	lines := strings.Split(string(b), "\n")
 	target := filepath.Join(local, "sub", "file.txt")
 	renamed, folderSynced, stateSynced := -1, -1, -1
-	folderSync := regexp.MustCompile(`\bfsync\(\d+<` + regexp.QuoteMeta(filepath.Join(local, "sub")) + `>\)\s+= 0`)
+	// A call may be split over two lines ("<unfinished ...>" then
+	// "resumed") when another thread's call comes between: its first line
+	// is when it began, which a later call on the same thread follows.
+	folderSync := regexp.MustCompile(`\bfsync\(\d+<` + regexp.QuoteMeta(filepath.Join(local, "sub")) + `>`)
 	stateSync := regexp.MustCompile(`\bf(data)?sync\(\d+<` + regexp.QuoteMeta(state) + `>\)`)
 	for i, l := range lines {
 		switch {
-		case renamed < 0 && strings.Contains(l, "rename") && strings.Contains(l, `"`+target+`"`) && strings.Contains(l, "= 0"):
+		case renamed < 0 && strings.Contains(l, "rename") && strings.Contains(l, `"`+target+`"`):
 			renamed = i
 		case renamed >= 0 && folderSynced < 0 && folderSync.MatchString(l):
 			folderSynced = i
