@@ -229,7 +229,10 @@ func (f *folder) removeStaleTemps(ctx context.Context) {
 // changes nothing, and returns ErrPending for each folder with work to
 // do. A folder whose pass has nothing to do says so on out. A pass that fails on the network or
 // with the server away is run again, up to SyncAttempts passes in all; the
-// next pass takes up where the failed one stopped.
+// next pass takes up where the failed one stopped. So is a pass that left
+// paths to look at again (a conditional write found the remote changed
+// since it was listed, a conflict copy is still to be sent, a file changed
+// while it was read): the next one lists again and plans them afresh.
 func (a *Agent) Sync(ctx context.Context, name string, dryRun bool, out io.Writer) error {
 	if name != "" && !slices.ContainsFunc(a.folders, func(f *folder) bool { return f.cfg.Name == name }) {
 		names := make([]string, len(a.folders))
@@ -286,6 +289,16 @@ func (a *Agent) syncFolder(ctx context.Context, f *folder, dryRun bool, out io.W
 	}
 	for attempt := 1; ; attempt++ {
 		res, err := f.pass(ctx, nil, dryRun, out)
+		if err == nil && !dryRun && len(res.Retry) > 0 && attempt < attempts {
+			// Paths to look at again: a conditional write found the remote
+			// changed since the listing (the next pass lists it again and
+			// plans them afresh), a conflict copy was made and is still to
+			// be sent, or a file changed while it was read. Nothing is
+			// wrong with the server: pass again at once.
+			a.Logger.Info("paths changed during the pass; passing again", "folder", f.cfg.Name,
+				"attempt", attempt, "of", attempts, "paths", len(res.Retry))
+			continue
+		}
 		if err == nil || dryRun || !passRetryable(ctx, err) {
 			return res, err
 		}

@@ -66,6 +66,11 @@ type folder struct {
 	xfers   map[*inflight]struct{} // transfers in flight, under mu
 
 	refused refusals // permanent failures, logged once; remote deletes the server refuses
+
+	// afterList, when set (by tests), runs after a full pass has listed
+	// the remote and before it plans: the moment another writer's change
+	// is invisible to the pass and must be caught by a conditional write.
+	afterList func()
 }
 
 // FolderStatus is what a folder is doing, for logs and the status endpoint.
@@ -175,6 +180,9 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 		}
 		if !dryRun {
 			f.removeStaleTemps(ctx)
+		}
+		if f.afterList != nil {
+			f.afterList()
 		}
 	} else {
 		local = f.scanScope(scope)
