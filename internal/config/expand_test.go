@@ -1,6 +1,9 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -73,5 +76,22 @@ func TestExpandReportsEveryUnsetVariable(t *testing.T) {
 		if !strings.HasPrefix(errs[i].Error(), want) {
 			t.Errorf("error %d = %q, want prefix %q", i, errs[i], want)
 		}
+	}
+}
+
+// TestReferences lists the variables a file would need, as an installer
+// sees them: each once, sorted, none from comments or $${ escapes.
+func TestReferences(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	data := "password: \"${B_PW}\"  # or ${IN_COMMENT}\n# hash: ${COMMENTED}\nuser: ${A_USER}\nliteral: \"$${NOT_A_REF}\"\nagain: ${B_PW}\n"
+	if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := References(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"A_USER", "B_PW"}; !slices.Equal(got, want) {
+		t.Errorf("References = %q, want %q", got, want)
 	}
 }
