@@ -89,7 +89,9 @@ func tempName(dir string) string {
 // error is transient and the temporary is remembered: the next Upload of
 // the same unchanged file to the same path continues it with REST where
 // the server supports that and kept the partial file (syncserver discards
-// aborted uploads by design, so there the next call starts over).
+// aborted uploads by design, so there the next call starts over). If ctx
+// ends mid-transfer (the agent is stopping), the temporary is deleted
+// before Upload returns.
 //
 // progress, if not nil, is called from the calling goroutine with the
 // number of bytes of the file done so far.
@@ -125,6 +127,9 @@ func (p *Pool) UploadIf(ctx context.Context, localPath, remotePath string, want 
 		return err
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			p.dropTemp(ctx, remotePath)
+		}
 		return UploadResult{}, opError("upload", remotePath, err)
 	}
 	return res, nil
