@@ -46,7 +46,7 @@ users:
   - name: alice
     password_hash: "${SVCTEST_HASH}"
 `, port, filepath.Join(dir, "root")))
-	server := serviceUnder(t, "syncserver-svctest", "github.com/syncagent/syncagent/cmd/syncserver", srvCfg)
+	server := serviceUnder(t, "syncserver-svcrun", "github.com/syncagent/syncagent/cmd/syncserver", srvCfg)
 
 	t.Setenv("SVCTEST_PASSWORD", "svc secret")
 	agentCfg := filepath.Join(dir, "agent.yaml")
@@ -66,7 +66,7 @@ folders:
     remote: /docs
     mode: push
 `, filepath.Join(dir, "state.db"), port, local))
-	agent := serviceUnder(t, "syncagent-svctest", "github.com/syncagent/syncagent/cmd/syncagent", agentCfg)
+	agent := serviceUnder(t, "syncagent-svcrun", "github.com/syncagent/syncagent/cmd/syncagent", agentCfg)
 
 	for _, s := range []*testService{server, agent} {
 		s.install(t)
