@@ -5,11 +5,6 @@ import (
 	"fmt"
 	"testing"
 	"time"
-
-	"github.com/syncagent/syncagent/internal/ftpchild/ftpchildtest"
-	"github.com/syncagent/syncagent/internal/proftpd/proftpdtest"
-	"github.com/syncagent/syncagent/internal/pureftpd/pureftpdtest"
-	"github.com/syncagent/syncagent/internal/vsftpd/vsftpdtest"
 )
 
 // BenchmarkCheckThenReplace measures, on servers without SITE EXPECT, how
@@ -20,14 +15,7 @@ import (
 // overwritten; the metric window-µs/op bounds it from above (it includes
 // the round trips on both ends).
 func BenchmarkCheckThenReplace(b *testing.B) {
-	for _, peer := range []struct {
-		name  string
-		start func(testing.TB) *ftpchildtest.Server
-	}{
-		{"vsftpd", func(t testing.TB) *ftpchildtest.Server { return vsftpdtest.Start(t) }},
-		{"pure-ftpd", func(t testing.TB) *ftpchildtest.Server { return pureftpdtest.Start(t) }},
-		{"proftpd", func(t testing.TB) *ftpchildtest.Server { return proftpdtest.Start(t) }},
-	} {
+	for _, peer := range peers {
 		b.Run(peer.name, func(b *testing.B) {
 			srv := peer.start(b)
 			p := newPool(b, srv.Addr, func(c *Config) { c.User, c.Password, c.Connections = srv.User, srv.Password, 1 })

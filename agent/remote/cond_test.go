@@ -22,14 +22,26 @@ type condTarget struct {
 	pool func(t *testing.T) (*Pool, string)
 }
 
-var condTargets = []condTarget{
-	{"syncserver", func(t *testing.T) (*Pool, string) {
+// peers are the other servers run for tests, each started fresh.
+var peers = []struct {
+	name  string
+	start func(testing.TB) *ftpchildtest.Server
+}{
+	{"vsftpd", func(t testing.TB) *ftpchildtest.Server { return vsftpdtest.Start(t) }},
+	{"pure-ftpd", func(t testing.TB) *ftpchildtest.Server { return pureftpdtest.Start(t) }},
+	{"proftpd", func(t testing.TB) *ftpchildtest.Server { return proftpdtest.Start(t) }},
+}
+
+// condTargets are syncserver and the peers.
+func condTargets() []condTarget {
+	out := []condTarget{{"syncserver", func(t *testing.T) (*Pool, string) {
 		ts := startServer(t, serverConfig(t))
 		return newPool(t, ts.Addr), ts.Home()
-	}},
-	{"vsftpd", peerPool(func(t testing.TB) *ftpchildtest.Server { return vsftpdtest.Start(t) })},
-	{"pure-ftpd", peerPool(func(t testing.TB) *ftpchildtest.Server { return pureftpdtest.Start(t) })},
-	{"proftpd", peerPool(func(t testing.TB) *ftpchildtest.Server { return proftpdtest.Start(t) })},
+	}}}
+	for _, p := range peers {
+		out = append(out, condTarget{p.name, peerPool(p.start)})
+	}
+	return out
 }
 
 func peerPool(start func(testing.TB) *ftpchildtest.Server) func(t *testing.T) (*Pool, string) {
@@ -44,7 +56,7 @@ func peerPool(start func(testing.TB) *ftpchildtest.Server) func(t *testing.T) (*
 // nothing there and fail with ErrPrecondition; with the target as seen,
 // they go through. No temporary is left either way.
 func TestConditionalWrites(t *testing.T) {
-	for _, target := range condTargets {
+	for _, target := range condTargets() {
 		t.Run(target.name, func(t *testing.T) {
 			p, home := target.pool(t)
 			ctx := testCtx(t)
