@@ -1,9 +1,13 @@
 package agent
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,13 +28,15 @@ func twoWayNoPoll(t testing.TB, sc ServerConfig, local, remoteDir string) Config
 	return cfg
 }
 
-// remoteEditSurvives is issue 15's first story: a two-way folder in sync,
-// a remote edit by another FTP client after the agent's last listing,
-// then a local edit of the same file. The remote text must survive, on
-// both sides: the path keeps it and the local text becomes a conflict
-// copy. remoteDisk is the remote folder on disk; put stores a file with
-// a plain FTP client.
-func remoteEditSurvives(t *testing.T, sc ServerConfig, remoteDir, remoteDisk string, put func(remotePath, content string), remoteText, localText string) {
+// afterRemoteEdit is issue 15's first story: a two-way folder in sync, a
+// remote edit of doc.txt by another FTP client after the agent's last
+// listing, then local, a change of the same file (do). The remote text
+// must survive on both sides: the folders must end holding exactly want,
+// a map from file name (the conflict copy of doc.txt as "conflict") to
+// content. remoteDisk is the remote folder on disk; put stores a file
+// with a plain FTP client.
+func afterRemoteEdit(t *testing.T, sc ServerConfig, remoteDir, remoteDisk string, put func(remotePath, content string),
+	remoteText string, do func(local string), want map[string]string) {
 	local := t.TempDir()
 	putFile(t, filepath.Join(local, "doc.txt"), "first version")
 	a, _ := runAgentWithStatus(t, twoWayNoPoll(t, sc, local, remoteDir))
@@ -39,29 +45,36 @@ func remoteEditSurvives(t *testing.T, sc ServerConfig, remoteDir, remoteDisk str
 		return len(st) == 1 && st[0].Uploaded == 1 && st[0].State == "idle"
 	})
 	put(remoteDir+"/doc.txt", remoteText)
-	putFile(t, filepath.Join(local, "doc.txt"), localText)
+	do(local)
 
-	want := []string{"doc.txt=" + remoteText, "conflict=" + localText}
-	contents := func(dir string) []string {
-		var got []string
-		if b, err := readIfAny(filepath.Join(dir, "doc.txt")); err == nil {
-			got = append(got, "doc.txt="+b)
-		}
-		for _, c := range conflictCopies(t, dir, "doc", ".txt") {
-			b, _ := readIfAny(c)
-			got = append(got, "conflict="+b)
+	contents := func(dir string) map[string]string {
+		got := make(map[string]string)
+		for p, h := range tree(t, dir) {
+			name := p
+			if strings.Contains(p, ".sync-conflict-") {
+				name = "conflict"
+			}
+			got[name] = h
 		}
 		return got
 	}
-	waitUntil(t, "both texts on both sides", func() bool {
-		return slices.Equal(contents(local), want) && slices.Equal(contents(remoteDisk), want)
+	wantHashes := make(map[string]string)
+	for name, text := range want {
+		sum := sha256.Sum256([]byte(text))
+		wantHashes[name] = hex.EncodeToString(sum[:8])
+	}
+	waitUntil(t, fmt.Sprintf("exactly %v on both sides", want), func() bool {
+		return maps.Equal(contents(local), wantHashes) && maps.Equal(contents(remoteDisk), wantHashes)
 	})
 }
 
-// TestRemoteEditAfterLastPollSurvives runs the story on every server:
-// syncserver refuses the upload itself (SITE EXPECT, here with texts of one
-// size, so only the content tells them apart); the peers get a stat just
-// before the rename, which sees the remote edit's new size.
+// TestRemoteEditAfterLastPollSurvives runs the story on every server, with
+// a local edit (the texts end as the file and a conflict copy), a local
+// delete (the remote edit wins and comes back) and a local rename (the
+// remote edit stays under the old name). syncserver refuses the stale
+// write itself (SITE EXPECT; the edit texts have one size, so only the
+// content tells them apart); the peers get a look just before the rename
+// or delete, which sees the remote edit's new size.
 func TestRemoteEditAfterLastPollSurvives(t *testing.T) {
 	forEachServer(t, func(t *testing.T, s ftpTarget) {
 		remoteText, localText := "the remote edit", "local edit"
@@ -69,14 +82,19 @@ func TestRemoteEditAfterLastPollSurvives(t *testing.T) {
 			remoteText, localText = "remote text", "local  text"
 		}
 		put := func(p, content string) { ftpPut(t, s.Addr, s.User, s.Password, p, content) }
-		remoteEditSurvives(t, s.serverConfig(), "/folder", filepath.Join(s.Home, "folder"), put, remoteText, localText)
+		story := func(name string, do func(local string), want map[string]string) {
+			t.Run(name, func(t *testing.T) {
+				dir := "/" + name
+				afterRemoteEdit(t, s.serverConfig(), dir, filepath.Join(s.Home, name), put, remoteText, do, want)
+			})
+		}
+		story("edit", func(local string) { putFile(t, filepath.Join(local, "doc.txt"), localText) },
+			map[string]string{"doc.txt": remoteText, "conflict": localText})
+		story("delete", func(local string) { os.Remove(filepath.Join(local, "doc.txt")) },
+			map[string]string{"doc.txt": remoteText})
+		story("rename", func(local string) { os.Rename(filepath.Join(local, "doc.txt"), filepath.Join(local, "new.txt")) },
+			map[string]string{"doc.txt": remoteText, "new.txt": "first version"})
 	})
-}
-
-// readIfAny reads a file that may be mid-replacement.
-func readIfAny(p string) (string, error) {
-	b, err := os.ReadFile(p)
-	return string(b), err
 }
 
 // TestBatchUploadIntoVanishedRemoteDir: another client renamed a remote
@@ -102,4 +120,10 @@ func TestBatchUploadIntoVanishedRemoteDir(t *testing.T) {
 		got, err := readIfAny(filepath.Join(s.Home, "remote/d/new.txt"))
 		return err == nil && got == "new in d"
 	})
+}
+
+// readIfAny reads a file that may be mid-replacement.
+func readIfAny(p string) (string, error) {
+	b, err := os.ReadFile(p)
+	return string(b), err
 }
