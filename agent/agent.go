@@ -72,9 +72,13 @@ type Agent struct {
 	statusAddr atomic.Value // string: the status endpoint's address while Run runs
 	conflicts  conflictCache
 	db         *syncstate.DB
-	pools      map[string]*remote.Pool
-	folders    []*folder
-	id         string // see ID
+	// mu guards what Reload replaces while Run runs: Config, pools,
+	// folders, and run.
+	mu      sync.Mutex
+	pools   map[string]*remote.Pool
+	folders []*folder
+	run     *running // nil unless Run runs
+	id      string   // see ID
 }
 
 // New opens the state database and prepares a connection pool per server
@@ -161,29 +165,33 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		defer stop()
 	}
-	for _, f := range a.folders {
-		if a.Metrics != nil {
-			f.metrics = a.Metrics
-		}
-	}
 	a.cleanTemps()
-	var wg sync.WaitGroup
-	errc := make(chan error, len(a.folders))
+	a.mu.Lock()
+	a.run = &running{ctx: ctx, ended: make(chan struct{}, 1), stops: make(map[*folder]func())}
 	for _, f := range a.folders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := f.run(ctx); err != nil {
-				errc <- fmt.Errorf("folder %s: %w", f.cfg.Name, err)
-			}
-		}()
+		a.startLocked(f)
 	}
-	wg.Wait()
-	close(errc)
-	var errs []error
-	for err := range errc {
-		errs = append(errs, err)
+	if len(a.folders) == 0 {
+		a.run.ended <- struct{}{}
 	}
+	ended := a.run.ended
+	a.mu.Unlock()
+	// Until ctx ends, or every folder has stopped on its own (an error).
+	select {
+	case <-ctx.Done():
+	case <-ended:
+	}
+	a.mu.Lock()
+	stops := a.run.stops
+	a.run.stops = map[*folder]func(){}
+	a.mu.Unlock()
+	for _, stop := range stops {
+		stop()
+	}
+	a.mu.Lock()
+	errs := a.run.errs
+	a.run = nil
+	a.mu.Unlock()
 	if err := a.db.Flush(); err != nil {
 		errs = append(errs, fmt.Errorf("save state: %w", err))
 	}
@@ -335,8 +343,11 @@ func passRetryable(ctx context.Context, err error) bool {
 
 // Status returns the state of every folder. Safe for concurrent use.
 func (a *Agent) Status() []FolderStatus {
-	out := make([]FolderStatus, len(a.folders))
-	for i, f := range a.folders {
+	a.mu.Lock()
+	folders := a.folders
+	a.mu.Unlock()
+	out := make([]FolderStatus, len(folders))
+	for i, f := range folders {
 		out[i] = f.Status()
 	}
 	return out
@@ -344,6 +355,8 @@ func (a *Agent) Status() []FolderStatus {
 
 // Close releases the connections and the state database.
 func (a *Agent) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	for _, p := range a.pools {
 		p.Close()
 	}

@@ -83,8 +83,11 @@ func (a *Agent) Report(ctx context.Context) status.Report {
 	if every <= 0 {
 		every = DefaultConflictScanEvery
 	}
-	for i, fs := range a.Status() {
-		cfg := a.folders[i].cfg
+	a.mu.Lock()
+	folders, pools, config := a.folders, a.pools, a.Config
+	a.mu.Unlock()
+	for _, f := range folders {
+		fs, cfg := f.Status(), f.cfg
 		rep.Folders = append(rep.Folders, status.Folder{
 			Name: fs.Name, Path: cfg.Path, Mode: cfg.Mode, Server: cfg.Server, Remote: cfg.Remote,
 			State: fs.State, FilesQueued: fs.Queued, BytesQueued: fs.BytesQueued,
@@ -97,8 +100,8 @@ func (a *Agent) Report(ctx context.Context) status.Report {
 			failing[cfg.Server] = fs.LastError
 		}
 	}
-	names := make([]string, 0, len(a.pools))
-	for name := range a.pools {
+	names := make([]string, 0, len(pools))
+	for name := range pools {
 		names = append(names, name)
 	}
 	sort.Strings(names)
@@ -112,11 +115,11 @@ func (a *Agent) Report(ctx context.Context) status.Report {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sc := a.Config.Servers[name]
+			sc := config.Servers[name]
 			s := status.Server{Name: name, Address: sc.Address, Caps: []string{}}
 			cctx, cancel := context.WithTimeout(ctx, d)
 			defer cancel()
-			caps, err := a.pools[name].Caps(cctx)
+			caps, err := pools[name].Caps(cctx)
 			switch {
 			case err != nil:
 				s.Error = err.Error()

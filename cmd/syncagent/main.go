@@ -53,7 +53,7 @@ type Main struct {
 // command's -h and the README's command reference are made from it.
 var program = cli.Program{Name: "syncagent", Commands: []cli.Command{
 	{Name: "run", Args: "[-config FILE] [-log-level LEVEL]",
-		Summary: "keep every folder in sync until SIGINT/SIGTERM"},
+		Summary: "keep every folder in sync until SIGINT/SIGTERM; SIGHUP reloads the config"},
 	{Name: "sync", Args: "[-config FILE] [-folder NAME] [-dry-run] [-log-level LEVEL]",
 		Summary: "one reconcile pass, then exit: 0 in sync, 1 on error\n(-dry-run: print each folder's plan, change nothing, exit 0)"},
 	{Name: "status", Args: "[-config FILE] [-json]",

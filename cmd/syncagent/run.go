@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 
 	"github.com/syncagent/syncagent/agent"
 	"github.com/syncagent/syncagent/internal/cli"
@@ -46,6 +47,8 @@ func (m *Main) run(ctx context.Context, args []string) error {
 			status = "http://" + a.StatusListener.Addr().String() + "/"
 		}
 		logger.Info("syncagent running", "folders", len(cfg.Folders), "state", cfg.State, "status", status)
+		stopHUP := onSIGHUP(ctx, func() { reload(logger, *path, a) })
+		defer stopHUP()
 		err = a.Run(ctx)
 		logger.Info("stopped; state saved")
 		return err
@@ -54,4 +57,20 @@ func (m *Main) run(ctx context.Context, args []string) error {
 
 func logLevelFlag(fs *cli.FlagSet, def string) *string {
 	return fs.String("log-level", def, "`LEVEL` of the log: debug | info | warn | error")
+}
+
+// reload reads the config file again (SIGHUP) and applies it to the
+// running agent: unchanged folders keep running. A config with a problem
+// is refused, naming it, and the running one stays.
+func reload(logger *slog.Logger, path string, a *agent.Agent) {
+	cfg, err := agent.LoadConfig(path)
+	if err == nil {
+		var started, stopped []string
+		if started, stopped, err = a.Reload(cfg); err == nil {
+			logger.Info("config reloaded; unchanged folders keep running", "started", strings.Join(started, ","),
+				"stopped", strings.Join(stopped, ","), "folders", len(cfg.Folders))
+			return
+		}
+	}
+	logger.Error("config reload refused; the running config stays", "err", err)
 }
