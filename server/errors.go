@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"syscall"
 
@@ -24,6 +25,8 @@ func errorReply(err error) (int, string) {
 	switch {
 	case isNoSpace(err):
 		return codeExceededStorage, "Insufficient storage space; nothing was changed."
+	case errors.Is(err, ftpfs.ErrTooDeep):
+		return codeFileUnavailable, fmt.Sprintf("Directory too deep: at most %d levels below your home.", ftpfs.MaxDirDepth)
 	case errors.Is(err, ftpfs.ErrInvalidPath):
 		return codeBadFileName, "File name not allowed."
 	case errors.Is(err, ftpfs.ErrReadOnly), errors.Is(err, errAppendOnly):

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
@@ -72,6 +73,11 @@ type session struct {
 	pasv   *passiveListener
 	active *net.TCPAddr
 
+	// ctx ends when the session is closed (by the client, or by the
+	// server's Close); long file operations of the session stop with it.
+	ctx    context.Context
+	cancel context.CancelFunc
+
 	mu       sync.Mutex // guards xfer and closing
 	xfer     *transfer
 	closing  bool
@@ -95,6 +101,7 @@ func newSession(srv *Server, c net.Conn, implicit bool) *session {
 		hashAlgo: "SHA-256",
 		facts:    defaultFacts(),
 	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		s.remoteIP = ta.IP
 	}
@@ -369,6 +376,7 @@ func (s *session) shutdown(force bool) {
 	x := s.xfer
 	s.mu.Unlock()
 	if force {
+		s.cancel()
 		if x != nil {
 			x.abort()
 		}
@@ -390,6 +398,7 @@ func (s *session) closeConn() {
 // finish releases everything the session holds and logs its end.
 func (s *session) finish() {
 	s.abortTransfer()
+	s.cancel()
 	close(s.done)
 	s.closeConn()
 	s.closePassive()

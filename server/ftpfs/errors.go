@@ -45,6 +45,9 @@ var (
 	// home (through a symbolic link), touch the home itself, or the
 	// operating system denied it.
 	ErrPermission error = &sentinel{"permission denied", fs.ErrPermission}
+	// ErrTooDeep means Mkdir or Rename would put a directory more than
+	// MaxDirDepth levels below the home.
+	ErrTooDeep error = &sentinel{"directory too deep", nil}
 	// ErrBadOffset means a restart offset lies beyond the end of the file.
 	ErrBadOffset error = &sentinel{"restart offset beyond end of file", fs.ErrInvalid}
 )

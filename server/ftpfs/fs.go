@@ -1,6 +1,7 @@
 package ftpfs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -51,6 +52,11 @@ type Options struct {
 	// power cut can then lose recent uploads or leave them empty. A crash
 	// of the server process alone loses nothing either way.
 	NoSync bool
+	// Context, when set, stops long operations (RemoveDir of a large or
+	// deep tree) early once it ends, leaving what is not removed yet in
+	// place; the session that owns the FS cancels it when it is closed.
+	// Nil never stops them.
+	Context context.Context
 	// HashUploads, when set, is asked at each Create whether to hash that
 	// upload on receipt for Digests (a client that never sends HASH should
 	// not pay for digests it never reads); nil means always. It must be
@@ -76,6 +82,7 @@ type FS struct {
 	digests  *DigestCache    // nil: no digests recorded
 	noSync   bool            // Options.NoSync
 	hashUp   func() bool     // Options.HashUploads
+	ctx      context.Context // Options.Context, or Background
 
 	mu      sync.Mutex
 	uploads map[*Upload]struct{}
@@ -111,8 +118,12 @@ func Open(root, home string, opt Options) (*FS, error) {
 		digests:  opt.Digests,
 		noSync:   opt.NoSync,
 		hashUp:   opt.HashUploads,
+		ctx:      opt.Context,
 		homeName: filepath.Clean(home),
 		uploads:  make(map[*Upload]struct{}),
+	}
+	if f.ctx == nil {
+		f.ctx = context.Background()
 	}
 	// Through the storage Root, so a home that is a symlink out of the
 	// storage root is refused rather than followed.
@@ -323,8 +334,23 @@ func (f *FS) Mkdir(vpath string) error {
 	if rel == "." {
 		return pathErr("mkdir", clean, ErrExist)
 	}
+	if dirDepth(clean) > MaxDirDepth {
+		return pathErr("mkdir", clean, ErrTooDeep)
+	}
 	return pathErr("mkdir", clean, f.home.Mkdir(rel, 0o755))
 }
+
+// MaxDirDepth is how many levels below the home Mkdir creates a directory
+// ("/a" is level 1), and Rename moves one. Removing a tree costs, per
+// entry, a walk of its path from the home, so the cost of RemoveDir grows
+// with the square of a tree's depth: the limit keeps trees made through
+// the FS below that cost. A directory moved by Rename keeps what is below
+// it, so trees made on disk, or moved as a whole, can be deeper; RemoveDir
+// still removes them, and stops early when Options.Context ends.
+const MaxDirDepth = 128
+
+// dirDepth is the level of the clean virtual path p below the home.
+func dirDepth(p string) int { return strings.Count(p, "/") }
 
 // Remove deletes the file (or symbolic link) vpath; a directory gives
 // ErrIsDir. With versions enabled a regular file is not deleted but moved
@@ -381,7 +407,7 @@ func (f *FS) removeDir(vpath string, want *Expect) error {
 	if err == nil {
 		err = f.home.Remove(rel)
 		if err != nil && f.versions != nil && errors.Is(classify(err), ErrExist) {
-			err = f.removeTree(rel, clean, 0)
+			err = f.removeTree(f.ctx, rel, clean, 0)
 		}
 	}
 	return pathErr("rmdir", clean, err)
@@ -420,6 +446,9 @@ func (f *FS) rename(from, to string, wantFrom, wantTo *Expect) error {
 	}
 	if strings.HasPrefix(cto, cfrom+"/") {
 		return pathErr("rename", cto, ErrInvalidPath)
+	}
+	if before.IsDir() && dirDepth(cto) > MaxDirDepth {
+		return pathErr("rename", cto, ErrTooDeep)
 	}
 	switch {
 	case wantFrom != nil || wantTo != nil:

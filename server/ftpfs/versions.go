@@ -1,6 +1,7 @@
 package ftpfs
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"path"
@@ -110,11 +111,14 @@ func (f *FS) removeFile(rel, vpath string, want *Expect) error {
 
 // removeTree removes the directory rel (virtual path vpath) and everything
 // below it, keeping every regular file as a version first. It stops at the
-// first error, leaving the rest of the tree in place; whatever it removed
-// by then is in the version store.
-func (f *FS) removeTree(rel, vpath string, depth int) error {
+// first error, or when ctx ends, leaving the rest of the tree in place;
+// whatever it removed by then is in the version store.
+func (f *FS) removeTree(ctx context.Context, rel, vpath string, depth int) error {
 	if depth > maxTreeDepth {
 		return ErrInvalidPath
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	d, err := f.home.Open(rel)
 	if err != nil {
@@ -128,8 +132,8 @@ func (f *FS) removeTree(rel, vpath string, depth int) error {
 	for _, e := range entries {
 		crel, cvpath := filepath.Join(rel, e.Name()), path.Join(vpath, e.Name())
 		if e.IsDir() { // from the directory entry: a link to a directory is not followed
-			err = f.removeTree(crel, cvpath, depth+1)
-		} else {
+			err = f.removeTree(ctx, crel, cvpath, depth+1)
+		} else if err = ctx.Err(); err == nil {
 			err = f.removeFile(crel, cvpath, nil)
 		}
 		if err != nil {
