@@ -23,6 +23,8 @@ func (s *session) replyError(op string, err error) {
 
 func errorReply(err error) (int, string) {
 	switch {
+	case errors.Is(err, ftpfs.ErrVersionsFull):
+		return codeExceededStorage, "The old versions this account must keep fill its version storage (versions.max_bytes); nothing was changed."
 	case isNoSpace(err):
 		return codeExceededStorage, "Insufficient storage space; nothing was changed."
 	case errors.Is(err, ftpfs.ErrTooDeep):

@@ -123,7 +123,7 @@ func (s *Server) openVersions() {
 		return
 	}
 	s.versions, s.versionsErr = versions.Open(filepath.Join(s.Config.Root, ".syncserver", "versions"),
-		versions.Options{Keep: s.Config.Versions.Keep, MaxAge: s.Config.Versions.MaxAge.D()})
+		versions.Options{Keep: s.Config.Versions.Keep, MaxAge: s.Config.Versions.MaxAge.D(), MaxBytes: s.Config.Versions.MaxBytes})
 	if s.versionsErr != nil {
 		s.Logger.Error("open version store", "err", s.versionsErr)
 	}

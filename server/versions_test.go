@@ -162,13 +162,17 @@ func TestVersionsKeptByEveryReplaceAndDelete(t *testing.T) {
 	for p, want := range map[string]string{
 		"/dele.txt":       "deleted content",
 		"/target.txt":     "renamed over",
-		"/log.txt":        "line 1\n",
 		"/tree/a.txt":     "tree a",
 		"/tree/sub/b.txt": "tree b",
 	} {
 		if got := verContents(t, c, p); !slices.Equal(got, []string{want}) {
 			t.Errorf("versions of %s = %q, want [%q]", p, got, want)
 		}
+	}
+	// APPE appends in place: what was there is still the file's beginning,
+	// so it keeps no version.
+	if got := verNames(t, c, "/log.txt"); len(got) != 0 {
+		t.Errorf("versions of the appended file: %v", got)
 	}
 	// A rename to a free name replaces nothing and keeps nothing.
 	if got := verNames(t, c, "/source.txt"); len(got) != 0 {
@@ -337,7 +341,8 @@ func TestVersionsAppendOnly(t *testing.T) {
 
 	for p, want := range originals {
 		got := verContents(t, k, p)
-		if len(got) != 3 || got[0] != want {
+		// Two overwrites, two versions; the APPE kept none.
+		if len(got) != 2 || got[0] != want {
 			t.Errorf("versions of %s = %q, want the original %q first", p, got, want)
 		}
 		if cur, _ := verRetr(t, k, p); cur != "more garbage!" {

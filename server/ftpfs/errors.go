@@ -45,6 +45,10 @@ var (
 	// home (through a symbolic link), touch the home itself, or the
 	// operating system denied it.
 	ErrPermission error = &sentinel{"permission denied", fs.ErrPermission}
+	// ErrVersionsFull means an append-only user's overwrite would take the
+	// versions its overwrites kept past versions.max_bytes; nothing was
+	// changed. It matches ErrNoSpace too.
+	ErrVersionsFull error = &sentinel{"version storage full", ErrNoSpace}
 	// ErrTooDeep means Mkdir or Rename would put a directory more than
 	// MaxDirDepth levels below the home.
 	ErrTooDeep error = &sentinel{"directory too deep", nil}

@@ -60,8 +60,8 @@ func TestNoSpace(t *testing.T) {
 		t.Errorf("a failed upload changed the previous file")
 	}
 
-	// Appending copies the old content first; with the disk nearly full
-	// that copy fails inside Create.
+	// Appending stages only the new bytes; with the disk nearly full the
+	// staging fails, and the file is untouched.
 	fill, err := f.Create("/fill", CreateTruncate, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -72,11 +72,16 @@ func TestNoSpace(t *testing.T) {
 	if err := fill.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if u, err := f.Create("/old", CreateAppend, 0); !errors.Is(err, ErrNoSpace) {
+	app, err := f.Create("/old", CreateAppend, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(app, io.LimitReader(zeros{}, 32<<10)); !errors.Is(MapError(err), ErrNoSpace) {
 		t.Errorf("append on a full disk = %v, want ErrNoSpace", err)
-		if u != nil {
-			u.Abort()
-		}
+	}
+	app.Abort()
+	if got, _ := os.ReadFile(filepath.Join(root, "alice", "old")); !bytes.Equal(got, old) {
+		t.Errorf("a failed append changed the file")
 	}
 	if ents, _ := os.ReadDir(tmpDir); len(ents) != 0 {
 		t.Errorf("%d temp files left after ENOSPC", len(ents))

@@ -78,11 +78,14 @@ type Upload struct {
 	expect   *Expect // SetExpect: required of the target at commit
 }
 
-// Create starts an upload to vpath. For CreateAppend, and for
-// CreateTruncate with offset > 0, the temporary file starts as a copy of
-// the existing file's first offset bytes (append: the whole file, and
-// offset is ignored), positioned at its end; an offset beyond the existing
-// size gives ErrBadOffset. The parent directory must exist.
+// Create starts an upload to vpath. For CreateTruncate with offset > 0,
+// the temporary file starts as a copy of the existing file's first offset
+// bytes, positioned at its end; an offset beyond the existing size gives
+// ErrBadOffset. For CreateAppend (offset ignored) the temporary file holds
+// only the new bytes, which Commit adds to the end of the existing file
+// in place: an append costs what it appends, and keeps no version (the
+// old content is still the file's beginning). The parent directory must
+// exist.
 func (f *FS) Create(vpath string, mode CreateMode, offset int64) (*Upload, error) {
 	clean, rel, err := f.mutating(vpath)
 	if err != nil {
@@ -100,7 +103,8 @@ func (f *FS) Create(vpath string, mode CreateMode, offset int64) (*Upload, error
 	if err != nil {
 		return nil, pathErr("create", u.name, err)
 	}
-	if f.digests != nil && hashingUploads.Load() < int64(maxHashing()) && (f.hashUp == nil || f.hashUp()) {
+	// An append's digest would need the whole file's: not hashed.
+	if f.digests != nil && mode != CreateAppend && hashingUploads.Load() < int64(maxHashing()) && (f.hashUp == nil || f.hashUp()) {
 		u.sum = sha256.New()
 		u.hashing = true
 		hashingUploads.Add(1)
@@ -190,6 +194,18 @@ func (u *Upload) openTemp(offset int64) error {
 	u.file = file
 	if u.mode == CreateUnique || u.mode == CreateTruncate && offset == 0 {
 		return nil
+	}
+	if u.mode == CreateAppend {
+		// Only the appended bytes are staged; Commit adds them to the
+		// file. Refuse now what it could not append to.
+		src, err := f.openRegular(u.rel)
+		if err == nil {
+			src.Close()
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
 	}
 	src, err := f.openRegular(u.rel)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -332,6 +348,9 @@ func (u *Upload) commit(durable bool) error {
 // makes the new directory entry durable.
 func (u *Upload) place(durable bool) error {
 	f := u.fs
+	if u.mode == CreateAppend {
+		return f.appendTo(u.tmpName, u.rel, u.name, durable, u.expect)
+	}
 	if u.mode != CreateUnique {
 		return f.replaceWith(u.tmpName, u.rel, u.name, durable, u.expect)
 	}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/syncagent/syncagent/server/versions"
@@ -48,6 +49,21 @@ func (f *FS) keepOld(rel, vpath string, move bool) (*kept, error) {
 // keepRegular is keepOld for rel known to be a regular file; dir, when not
 // nil, is rel's parent directory, already open.
 func (f *FS) keepRegular(dir *parentDir, rel, vpath string, move bool) (*kept, error) {
+	if isAgentTemp(vpath) {
+		return nil, nil
+	}
+	if f.protect && f.versions.MaxBytes() > 0 {
+		fi, err := f.home.Lstat(rel)
+		if err == nil {
+			err = f.versions.Admit(f.homeName, fi.Size())
+		}
+		if errors.Is(err, versions.ErrFull) {
+			return nil, ErrVersionsFull
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
 	slot, err := f.versions.Reserve(f.homeName, vpath, time.Now())
 	if err != nil {
 		return nil, err
@@ -61,6 +77,17 @@ func (f *FS) keepRegular(dir *parentDir, rel, vpath string, move bool) (*kept, e
 		return nil, err
 	}
 	return &kept{f: f, slot: slot, rel: rel, linked: linked}, nil
+}
+
+// agentTempPrefix starts the names of syncagent's upload temporaries. One
+// left behind by an interrupted upload is removed or replaced by the agent
+// later; its content is a partial copy of a file the agent still has, so
+// it never becomes a version (it would only take the store's room).
+const agentTempPrefix = ".syncagent-"
+
+// isAgentTemp reports whether vpath names a syncagent upload temporary.
+func isAgentTemp(vpath string) bool {
+	return strings.HasPrefix(path.Base(vpath), agentTempPrefix)
 }
 
 // commit finishes a kept version once its operation succeeded. Errors here

@@ -90,10 +90,14 @@ func TestCommitKeepsNewestVersions(t *testing.T) {
 	if got, want := e.contents(t, "/a.txt"), []string{"v2", "v3", "v4"}; !equal(got, want) {
 		t.Fatalf("versions = %q, want %q", got, want)
 	}
-	// APPE replaces too: the content before the append is a version.
+	// APPE appends in place: the content before it is still the file's
+	// beginning, so it keeps no version.
 	upload(t, e.fs, "/a.txt", CreateAppend, 0, "+more")
-	if got, want := e.contents(t, "/a.txt"), []string{"v3", "v4", "v5"}; !equal(got, want) {
+	if got, want := e.contents(t, "/a.txt"), []string{"v2", "v3", "v4"}; !equal(got, want) {
 		t.Fatalf("after append: versions = %q, want %q", got, want)
+	}
+	if got := readFile(t, e.fs, "/a.txt"); got != "v5+more" {
+		t.Fatalf("after append: current = %q", got)
 	}
 	// STOU never replaces, so it keeps nothing.
 	upload(t, e.fs, "/a.txt", CreateUnique, 0, "unique")

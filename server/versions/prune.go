@@ -52,8 +52,8 @@ func (s *Store) pruneDir(ctx context.Context, rel string, cutoff time.Time, dept
 	var errs []error
 	for i, v := range vs {
 		if s.doomed(i, len(vs), filepath.Join(rel, v.name), v.at, cutoff) {
-			err := s.root.Remove(filepath.Join(rel, v.name))
-			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			err := s.remove(filepath.Join(rel, v.name))
+			if err != nil {
 				errs = append(errs, err)
 				continue
 			}

@@ -34,6 +34,10 @@ type Options struct {
 	// MaxAge is how long a version is kept; Prune removes older ones.
 	// Zero keeps versions regardless of age.
 	MaxAge time.Duration
+	// MaxBytes bounds the bytes the versions of one home take (see
+	// bytes.go): past it, the home's oldest unprotected versions are
+	// removed. Zero sets no bound.
+	MaxBytes int64
 }
 
 // Store is the version store under one directory. All methods are safe for
@@ -44,6 +48,9 @@ type Store struct {
 	maxAge time.Duration
 	dir    string // absolute OS path of the store
 	root   *os.Root
+
+	maxBytes int64
+	usage    homeUsages // bytes per home, for MaxBytes
 
 	mu    sync.Mutex
 	names map[string]struct{} // reserved, not yet released version names (store-relative)
@@ -68,12 +75,13 @@ func Open(dir string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open version store: %w", err)
 	}
 	return &Store{
-		keep:   opt.Keep,
-		maxAge: opt.MaxAge,
-		dir:    abs,
-		root:   root,
-		names:  make(map[string]struct{}),
-		busy:   make(map[string]int),
+		keep:     opt.Keep,
+		maxAge:   opt.MaxAge,
+		maxBytes: opt.MaxBytes,
+		dir:      abs,
+		root:     root,
+		names:    make(map[string]struct{}),
+		busy:     make(map[string]int),
 	}, nil
 }
 
@@ -119,6 +127,7 @@ type Slot struct {
 	Path string
 
 	store  *Store
+	home   string // the home, cleaned: the key of its byte usage
 	dirRel string
 	rel    string
 	done   bool
@@ -156,7 +165,7 @@ func (s *Store) Reserve(home, vpath string, at time.Time) (*Slot, error) {
 		s.busy[dirRel]++
 		return &Slot{
 			Dir: dir, Name: name, Path: filepath.Join(s.dir, rel),
-			store: s, dirRel: dirRel, rel: rel,
+			store: s, home: filepath.Clean(home), dirRel: dirRel, rel: rel,
 		}, nil
 	}
 	dir.Close()
@@ -172,8 +181,12 @@ func (sl *Slot) Commit() error {
 	}
 	err := sl.Dir.Sync() // make the new directory entry durable
 	sl.release()
+	sl.store.added(sl.rel)
 	if terr := sl.store.trim(sl.dirRel, time.Time{}); err == nil {
 		err = terr
+	}
+	if berr := sl.store.bound(sl.home); err == nil {
+		err = berr
 	}
 	if err != nil {
 		return fmt.Errorf("keep version: %w", err)
@@ -197,7 +210,7 @@ const protectedMode = 0o400
 // isProtected reports whether a version file carries the protected mark.
 func (s *Store) isProtected(rel string) bool {
 	fi, err := s.root.Lstat(rel)
-	return err == nil && fi.Mode().Perm()&0o200 == 0
+	return err == nil && isProtectedMode(fi.Mode())
 }
 
 // Cancel removes whatever the caller placed under the slot's name (if
@@ -273,8 +286,7 @@ func (s *Store) trim(dirRel string, cutoff time.Time) error {
 	var errs []error
 	for i, v := range vs {
 		if s.doomed(i, len(vs), filepath.Join(dirRel, v.name), v.at, cutoff) {
-			err := s.root.Remove(filepath.Join(dirRel, v.name))
-			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if err := s.remove(filepath.Join(dirRel, v.name)); err != nil {
 				errs = append(errs, err)
 			}
 		}
