@@ -28,18 +28,21 @@ const verifiedTTL = 10 * time.Minute
 //
 // A failed check costs the same whether or not the name exists: an unknown
 // name is compared against a dummy hash of the configured users' highest
-// bcrypt cost, every check runs in parallel with every other (no per-user
-// lock), and concurrent checks of one name and password share one bcrypt
-// whether the name exists or not. The session pads the failure reply to a
-// fixed delay from the PASS (Server.LoginFailDelay), which hides the cost
-// difference of users whose hashes have lower costs.
+// bcrypt cost; a wrong password for a user whose hash has a lower cost c
+// is padded with dummy comparisons at costs c, c+1, ... up to that highest
+// cost (bcrypt's work doubles with each cost step, so 2^c + 2^c +
+// 2^(c+1) + ... = 2^highest); every check runs in parallel with every
+// other (no per-user lock); and concurrent checks of one name and password
+// share one bcrypt whether the name exists or not. The session also times
+// the failure reply from the PASS (Server.LoginFailDelay).
 type userTable struct {
 	byName map[string]*UserConfig
 	byCN   map[string]*UserConfig
 
-	dummyCost int // bcrypt cost of the dummy hash: the highest configured cost
-	dummyOnce sync.Once
-	dummy     []byte
+	dummyCost int            // bcrypt cost of the dummy hash: the highest configured cost
+	costs     map[string]int // user name -> the cost of its hash
+	dummyMu   sync.Mutex
+	dummies   map[int][]byte // cost -> a hash of that cost, made on first use
 
 	macKey  [32]byte // random per process: cache entries are useless elsewhere
 	mu      sync.Mutex
@@ -66,7 +69,8 @@ var bcryptCompare = bcrypt.CompareHashAndPassword
 
 func newUserTable(users []UserConfig) *userTable {
 	t := &userTable{byName: make(map[string]*UserConfig), byCN: make(map[string]*UserConfig),
-		cache: make(map[string]verified), flights: make(map[string]*flight), dummyCost: bcrypt.DefaultCost}
+		cache: make(map[string]verified), flights: make(map[string]*flight), dummyCost: bcrypt.DefaultCost,
+		costs: make(map[string]int), dummies: make(map[int][]byte)}
 	rand.Read(t.macKey[:])
 	costs := 0
 	for i := range users {
@@ -75,8 +79,9 @@ func newUserTable(users []UserConfig) *userTable {
 		if u.CertCN != "" {
 			t.byCN[u.CertCN] = u
 		}
-		if c, err := bcrypt.Cost([]byte(u.PasswordHash)); err == nil && c > costs {
-			costs = c
+		if c, err := bcrypt.Cost([]byte(u.PasswordHash)); err == nil {
+			t.costs[u.Name] = c
+			costs = max(costs, c)
 		}
 	}
 	if costs > 0 {
@@ -85,14 +90,33 @@ func newUserTable(users []UserConfig) *userTable {
 	return t
 }
 
-// dummyHash is compared against when the user does not exist. It is made
-// on first use, not at start: a bcrypt costs ~60 ms of CPU at cost 10, and
-// a server that never sees an unknown name should not pay it.
-func (t *userTable) dummyHash() []byte {
-	t.dummyOnce.Do(func() {
-		t.dummy, _ = bcrypt.GenerateFromPassword([]byte("no such user"), t.dummyCost)
-	})
-	return t.dummy
+// dummyHash is compared against when the user does not exist.
+func (t *userTable) dummyHash() []byte { return t.dummyOf(t.dummyCost) }
+
+// dummyOf returns a hash of the given cost, made on first use, not at
+// start: a bcrypt costs ~60 ms of CPU at cost 10, and a server that never
+// sees a failed login should not pay it.
+func (t *userTable) dummyOf(cost int) []byte {
+	t.dummyMu.Lock()
+	defer t.dummyMu.Unlock()
+	h := t.dummies[cost]
+	if h == nil {
+		h, _ = bcrypt.GenerateFromPassword([]byte("no such user"), cost)
+		t.dummies[cost] = h
+	}
+	return h
+}
+
+// pad spends, after a wrong password for the user name, what a check at
+// the dummy's cost would have cost more than the user's own hash did.
+func (t *userTable) pad(name string, password []byte) {
+	c, ok := t.costs[name]
+	if !ok {
+		return
+	}
+	for ; c < t.dummyCost; c++ {
+		bcryptCompare(t.dummyOf(c), password)
+	}
 }
 
 // isAnonymous reports whether name is one of the conventional anonymous
@@ -138,6 +162,9 @@ func (t *userTable) checkPassword(name, password string) *UserConfig {
 	t.mu.Unlock()
 
 	f.ok = bcryptCompare(hash(), []byte(password)) == nil && u != nil
+	if !f.ok && u != nil {
+		t.pad(u.Name, []byte(password))
+	}
 	t.mu.Lock()
 	delete(t.flights, key)
 	if f.ok {

@@ -84,20 +84,44 @@ func TestLoginChecksRunInParallel(t *testing.T) {
 	}
 }
 
-// TestDummyHashHasConfiguredCost checks that an unknown name is compared
-// against a hash of the configured users' cost, not a fixed one.
-func TestDummyHashHasConfiguredCost(t *testing.T) {
-	for _, cost := range []int{bcrypt.MinCost, bcrypt.MinCost + 1} {
-		h, err := bcrypt.GenerateFromPassword([]byte("pw"), cost)
+// TestFailedCheckWorkIndependentOfName checks that a wrong password costs
+// the same bcrypt work (the sum of 2^cost over the comparisons made) for
+// an unknown name, a user of the highest configured cost and a user whose
+// hash has a lower cost.
+func TestFailedCheckWorkIndependentOfName(t *testing.T) {
+	low, _ := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	high, _ := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost+2)
+	users := newUserTable([]UserConfig{{Name: "low", PasswordHash: string(low)}, {Name: "high", PasswordHash: string(high)}})
+	if got, err := bcrypt.Cost(users.dummyHash()); err != nil || got != bcrypt.MinCost+2 {
+		t.Fatalf("dummy hash cost %d (%v), want the highest configured, %d", got, err, bcrypt.MinCost+2)
+	}
+	var mu sync.Mutex
+	var work int
+	bcryptCompare = func(h, p []byte) error {
+		c, err := bcrypt.Cost(h)
 		if err != nil {
-			t.Fatal(err)
+			t.Errorf("compared against a bad hash: %v", err)
 		}
-		low, _ := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
-		users := newUserTable([]UserConfig{{Name: "a", PasswordHash: string(low)}, {Name: "b", PasswordHash: string(h)}})
-		got, err := bcrypt.Cost(users.dummyHash())
-		if err != nil || got != cost {
-			t.Errorf("users of costs %d and %d: dummy hash cost %d (%v), want %d", bcrypt.MinCost, cost, got, err, cost)
+		mu.Lock()
+		work += 1 << c
+		mu.Unlock()
+		return bcrypt.CompareHashAndPassword(h, p)
+	}
+	defer func() { bcryptCompare = bcrypt.CompareHashAndPassword }()
+	want := 1 << (bcrypt.MinCost + 2)
+	for _, name := range []string{"nosuchuser", "high", "low"} {
+		work = 0
+		if users.checkPassword(name, "wrong") != nil {
+			t.Fatalf("wrong password accepted for %s", name)
 		}
+		if work != want {
+			t.Errorf("a wrong password for %s cost %d units of bcrypt work, want %d", name, work, want)
+		}
+	}
+	// A right password pays only its own hash.
+	work = 0
+	if users.checkPassword("low", "pw") == nil || work != 1<<bcrypt.MinCost {
+		t.Errorf("right password for low: work %d, want %d", work, 1<<bcrypt.MinCost)
 	}
 }
 
