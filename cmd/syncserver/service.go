@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/syncagent/syncagent/internal/config"
@@ -50,7 +51,12 @@ func (m *Main) service(action string, args []string) error {
 		}
 		spec.Env = refs
 	}
-	if err := svc.Control(spec, action); err != nil {
+	err := svc.Control(spec, action)
+	if errors.Is(err, svc.ErrRunning) {
+		fmt.Fprintf(m.Stdout, "%s: already running; nothing started\n", spec.Name)
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprint(m.Stdout, svc.Done(spec, action))

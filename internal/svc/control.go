@@ -14,6 +14,9 @@ import (
 var (
 	ErrInstalled    = errors.New("already installed")
 	ErrNotInstalled = errors.New("not installed")
+	// ErrRunning is returned by start on a running service: nothing was
+	// started, and no second copy runs.
+	ErrRunning = errors.New("already running")
 )
 
 // Platform names the service manager kardianos picked on this machine
@@ -74,6 +77,11 @@ func Control(sp Spec, action string) error {
 		}
 	default:
 		return fmt.Errorf("unknown service action %q", action)
+	}
+	if action == "start" {
+		if st, err := Status(sp); err == nil && st == "running" {
+			return fmt.Errorf("service %s is %w", sp.Name, ErrRunning)
+		}
 	}
 	if action == "install" {
 		if err := checkExecutable(sp); err != nil {

@@ -1,6 +1,7 @@
 package svc
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -101,7 +102,9 @@ folders:
 		if st, err := Status(s.spec); err != nil || st != "running" {
 			t.Errorf("%s status = %q, %v; want running", s.spec.Name, st, err)
 		}
-		s.control(t, "start")
+		if err := Control(s.spec, "start"); !errors.Is(err, ErrRunning) {
+			t.Errorf("%s: second start: %v, want ErrRunning", s.spec.Name, err)
+		}
 		if got := s.onePID(t); got != first {
 			t.Errorf("%s: second start replaced pid %d by %d", s.spec.Name, first, got)
 		}
