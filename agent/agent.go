@@ -209,6 +209,14 @@ func (a *Agent) cleanTemps() {
 	}
 }
 
+// staleTempAge is the age from which a remote agent temporary is debris.
+func (f *folder) staleTempAge() time.Duration {
+	if f.staleAge <= 0 {
+		return staleTempAge
+	}
+	return f.staleAge
+}
+
 // removeStaleTemps removes the remote agent temporaries the last listing
 // of the folder saw that are older than staleAge: left by an agent killed
 // mid-upload, here or elsewhere, at any time. Failures only delay that to
@@ -219,11 +227,7 @@ func (f *folder) removeStaleTemps(ctx context.Context) {
 	if len(temps) == 0 {
 		return
 	}
-	age := f.staleAge
-	if age <= 0 {
-		age = staleTempAge
-	}
-	n, err := f.rem.RemoveStaleTemps(ctx, f.rroot, temps, age)
+	n, err := f.rem.RemoveStaleTemps(ctx, f.rroot, temps, f.staleTempAge())
 	if err != nil {
 		f.log.Debug("remove stale temporaries", "err", err)
 	} else if n > 0 {

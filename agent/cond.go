@@ -38,12 +38,24 @@ func (f *folder) expectSide(rel string, s plan.Side) *remote.Expect {
 }
 
 // expectKnown is what a conditional delete inside a directory the plan
-// deletes requires of the remote file at remotePath: what the last
-// listing showed of it, or nil for a file the agent never saw.
-func (f *folder) expectKnown(remotePath string) *remote.Expect {
+// deletes requires of the remote file at remotePath (listed as e): what
+// the last listing showed of it, or nil (keep it) for a file the agent
+// never saw. What the agent does not sync goes whatever it is, as it
+// always did with the folder: ignored paths and stale temporaries (not a
+// younger one, which may be another agent's upload in flight).
+func (f *folder) expectKnown(remotePath string, e remote.Entry) *remote.Expect {
 	rel, ok := strings.CutPrefix(remotePath, strings.TrimSuffix(f.rroot, "/")+"/")
 	if !ok {
 		return nil
+	}
+	if strings.HasPrefix(e.Name, remote.TempPrefix) {
+		if !e.ModTime.IsZero() && f.now().Sub(e.ModTime) > f.staleTempAge() {
+			return &remote.Expect{Any: true}
+		}
+		return nil
+	}
+	if f.ig.Match(rel, false) {
+		return &remote.Expect{Any: true}
 	}
 	f.mu.Lock()
 	r, seen := f.remote[rel]

@@ -127,3 +127,28 @@ func readIfAny(p string) (string, error) {
 	b, err := os.ReadFile(p)
 	return string(b), err
 }
+
+// TestFolderDeleteTakesIgnoredRemoteFiles: a folder deleted locally goes
+// from the server with the ignored files in it, which the agent never
+// lists (the conditional delete keeps only files it has not seen and
+// does sync).
+func TestFolderDeleteTakesIgnoredRemoteFiles(t *testing.T) {
+	s := startE2EServer(t)
+	local := t.TempDir()
+	putFile(t, filepath.Join(local, "d/a.txt"), "a")
+	putFile(t, filepath.Join(s.Home, "remote/d/debug.log"), "ignored")
+	cfg := agentConfig(t, s, local, ModePush)
+	cfg.Folders[0].Ignore = []string{"*.log"}
+	runAgent(t, cfg)
+	waitUntil(t, "d/a.txt on the server", func() bool {
+		got, err := readIfAny(filepath.Join(s.Home, "remote/d/a.txt"))
+		return err == nil && got == "a"
+	})
+	if err := os.RemoveAll(filepath.Join(local, "d")); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "d gone from the server", func() bool {
+		_, err := os.Stat(filepath.Join(s.Home, "remote/d"))
+		return os.IsNotExist(err)
+	})
+}

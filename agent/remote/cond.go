@@ -30,6 +30,9 @@ var ErrPrecondition = errors.New("remote: path changed on the server since it wa
 // another client between the two still goes unnoticed. There the time is
 // compared to the second at best, and the content not at all.
 type Expect struct {
+	// Any lets the write through whatever is there (for RemoveTreeIf,
+	// where a nil Expect means "keep it").
+	Any           bool
 	Absent        bool
 	Dir           bool
 	Size          int64
@@ -92,7 +95,7 @@ func (want *Expect) matches(e Entry, ok bool) bool {
 // checks at the change; elsewhere target is looked at now, and a mismatch
 // is ErrPrecondition.
 func (p *Pool) expect(s *slot, target string, want *Expect) error {
-	if want == nil {
+	if want == nil || want.Any {
 		return nil
 	}
 	if s.ctl.caps.Expect {
@@ -201,11 +204,12 @@ func (p *Pool) RenameIf(ctx context.Context, from, to string, wantFrom, wantTo *
 }
 
 // RemoveTreeIf removes the directory dir and what is in it, but only the
-// files that are still as known expects them (known returns nil for a
-// file the caller has not seen, which is then kept, as is a file that
-// changed). If anything was kept the directory stays and the error is
-// ErrPrecondition; what matched is removed all the same.
-func (p *Pool) RemoveTreeIf(ctx context.Context, dir string, known func(remotePath string) *Expect) error {
+// files that are still as known expects them: known is asked about each
+// file listed (its path and listed entry), and returns nil for a file the
+// caller has not seen, which is then kept, as is a file that changed. If
+// anything was kept the directory stays and the error is ErrPrecondition;
+// what matched is removed all the same.
+func (p *Pool) RemoveTreeIf(ctx context.Context, dir string, known func(remotePath string, e Entry) *Expect) error {
 	if err := checkPath(dir); err != nil {
 		return err
 	}
@@ -225,7 +229,7 @@ func (p *Pool) RemoveTreeIf(ctx context.Context, dir string, known func(remotePa
 	return nil
 }
 
-func (p *Pool) removeTreeIf(s *slot, dir string, known func(string) *Expect, depth int) (kept bool, err error) {
+func (p *Pool) removeTreeIf(s *slot, dir string, known func(string, Entry) *Expect, depth int) (kept bool, err error) {
 	if depth > maxDepth {
 		return false, fmt.Errorf("remove %s: tree deeper than %d", dir, maxDepth)
 	}
@@ -243,7 +247,7 @@ func (p *Pool) removeTreeIf(s *slot, dir string, known func(string) *Expect, dep
 			kept = kept || k
 			continue
 		}
-		want := known(child)
+		want := known(child, e)
 		if want == nil {
 			kept = true
 			continue

@@ -100,7 +100,7 @@ func TestConditionalWrites(t *testing.T) {
 			check("delete of a changed file", p.DeleteIf(ctx, "/c/doc.txt", want))
 			put("/c/mine.txt", "mine")
 			check("rename onto a file that appeared", p.RenameIf(ctx, "/c/mine.txt", "/c/doc.txt", nil, &Expect{Absent: true}))
-			check("folder delete with a file not seen", p.RemoveTreeIf(ctx, "/c", func(rp string) *Expect {
+			check("folder delete with a file not seen", p.RemoveTreeIf(ctx, "/c", func(rp string, _ Entry) *Expect {
 				if rp == "/c/mine.txt" {
 					return &Expect{Size: 4}
 				}
@@ -122,7 +122,7 @@ func TestConditionalWrites(t *testing.T) {
 			if err := p.RenameIf(ctx, "/c/doc.txt", "/d/doc.txt", &Expect{Size: 16}, &Expect{Absent: true}); err != nil {
 				t.Fatalf("rename as seen: %v", err)
 			}
-			if err := p.RemoveTreeIf(ctx, "/d", func(string) *Expect { return &Expect{Size: 16} }); err != nil {
+			if err := p.RemoveTreeIf(ctx, "/d", func(string, Entry) *Expect { return &Expect{Size: 16} }); err != nil {
 				t.Fatalf("folder delete as seen: %v", err)
 			}
 			left, _ := filepath.Glob(disk("*/.syncagent-*"))
