@@ -56,7 +56,12 @@ func (f *folder) execute(ctx context.Context, pl plan.Plan, items []plan.Item, r
 			// again and plan it afresh (see cond.go).
 			f.log.Info("remote changed since it was listed; planning again", "action", a.String())
 			f.relist.Store(true)
-			res.Retry = append(res.Retry, a.Path)
+			res.replanned(a, err)
+		case errors.Is(err, errParentGone):
+			f.log.Warn("remote folder gone (renamed or deleted by another client?); planning again from a fresh listing",
+				"action", a.String(), "err", err)
+			f.relist.Store(true)
+			res.replanned(a, err)
 		case errors.Is(err, errChanged), errors.Is(err, remote.ErrSourceChanged):
 			res.Retry = append(res.Retry, a.Path)
 		case remote.IsTransient(err) || ctx.Err() != nil:
@@ -149,7 +154,7 @@ func (f *folder) do(ctx context.Context, a plan.Action, it plan.Item, res *passR
 	case plan.Upload:
 		return f.upload(ctx, a.Path, it)
 	case plan.Download:
-		return f.download(ctx, a.Path, it)
+		return f.checkParentGone(ctx, a, f.download(ctx, a.Path, it))
 	case plan.MkdirRemote:
 		if err := f.rem.MkdirAll(ctx, rpath); err != nil {
 			return err
@@ -197,7 +202,7 @@ func (f *folder) do(ctx context.Context, a plan.Action, it plan.Item, res *passR
 	case plan.RenameRemote:
 		crashpoint.Hit(crashpoint.RenameStart)
 		if err := f.rem.RenameIf(ctx, rpath, joinRemote(f.rroot, a.To), f.expectSide(a.Path, it.Remote), &remote.Expect{Absent: true}); err != nil {
-			return err
+			return f.checkParentGone(ctx, a, err)
 		}
 		crashpoint.Hit(crashpoint.RenameDone)
 		f.moveRemote(a.Path, a.To)

@@ -143,6 +143,10 @@ type passResult struct {
 	Done     int
 	Problems map[string]error // per-path failures that did not stop the pass
 	Retry    []string         // paths to look at again soon (changed while read, conflict copies)
+	// Replanned are the paths of Retry whose action failed because the
+	// remote changed under it (replan.go), with why: status shows them
+	// until a pass syncs them.
+	Replanned map[string]error
 }
 
 // pass reconciles the folder. With scope nil it scans everything and lists
@@ -251,6 +255,9 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 	f.status.Problems = f.status.Problems[:0]
 	for p, err := range res.Problems {
 		f.status.Problems = append(f.status.Problems, status.PathError{Path: p, Error: err.Error()})
+	}
+	for p, err := range res.Replanned {
+		f.status.Problems = append(f.status.Problems, status.PathError{Path: p, Error: "planning again from a fresh listing: " + err.Error()})
 	}
 	slices.SortFunc(f.status.Problems, func(a, b status.PathError) int { return strings.Compare(a.Path, b.Path) })
 	f.metrics.Synced(f.cfg.Name, f.status.LastSync)
