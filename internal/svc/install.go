@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 )
@@ -33,7 +34,9 @@ func LogLocation(sp Spec) string {
 	case "linux-systemd":
 		return "the journal (journalctl -u " + sp.Name + ")"
 	case "unix-systemv":
-		if fi, err := os.Stat("/dev/log"); err == nil && fi.Mode().Type() == os.ModeSocket {
+		// As the init script decides: syslog needs its socket and logger(1).
+		fi, err := os.Stat("/dev/log")
+		if _, lerr := exec.LookPath("logger"); err == nil && fi.Mode().Type() == os.ModeSocket && lerr == nil {
 			return "syslog (tag " + sp.Name + ")"
 		}
 		return "/var/log/" + sp.Name + ".log"
