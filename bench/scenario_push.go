@@ -75,8 +75,9 @@ func scenarioPush(ctx context.Context, e *env) (section, error) {
 	s := section{Title: fmt.Sprintf("1. Initial push: %d × %d KiB files in %d directories", sz.pushFiles, sz.pushSize>>10, sz.pushDirs),
 		Text: "Fresh state and an empty server each run. syncagent runs `syncagent sync` (push, 4 connections, " +
 			"every file hashed and verified: to syncserver in SITE BATCH batches, each file staged, its SHA-256 " +
-			"checked by the server and renamed into place; to other servers one STOR to a temporary name, " +
-			"then HASH or SIZE and a rename per file); the peers run with the flags shown."}
+			"checked by the server and renamed into place; to other servers in batches too, one STOR per file " +
+			"to a temporary name, then the batch's MFMT and HASH or SIZE in one write and, once those are answered, " +
+			"its renames in another, on one login per connection); the peers run with the flags shown."}
 	local := mkdir(e.work, "push-src")
 	defer os.RemoveAll(local)
 	if err := genTree(local, sz.pushFiles, sz.pushDirs, sz.pushSize); err != nil {
