@@ -162,7 +162,7 @@ func (s *session) logout() {
 	}
 	if s.user != nil {
 		s.log.Info("logout: new security context", "user", s.user.Name)
-		s.log = s.baseLog
+		s.log = s.sessionLog()
 	}
 	s.user = nil
 	s.userName = ""

@@ -40,7 +40,6 @@ type session struct {
 	r        *bufio.Reader
 	remoteIP net.IP
 	log      *slog.Logger
-	baseLog  *slog.Logger // log before login added the user
 	started  time.Time
 	// loginBy is when an unauthenticated session is closed (Unix
 	// nanoseconds); 0 once logged in. Read by the reader goroutine.
@@ -105,11 +104,17 @@ func newSession(srv *Server, c net.Conn, implicit bool) *session {
 	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		s.remoteIP = ta.IP
 	}
-	s.log = srv.Logger.With("session", s.id, "remote", c.RemoteAddr().String())
-	s.baseLog = s.log
+	s.log = s.sessionLog()
 	s.armLoginDeadline()
 	setOOBInline(c)
 	return s
+}
+
+// sessionLog is the session's logger before login, which adds the user.
+// It is built again on logout rather than kept: a logger with attributes
+// costs an idle session several hundred bytes.
+func (s *session) sessionLog() *slog.Logger {
+	return s.srv.Logger.With("session", s.id, "remote", s.raw.RemoteAddr().String())
 }
 
 // serve runs the session until the client quits, the connection fails, the
