@@ -89,20 +89,6 @@ func (s *session) listTarget(arg string) (string, bool) {
 	return s.resolve(arg)
 }
 
-// entries returns what a listing of p shows: the directory's children, or
-// the file itself.
-func (s *session) entries(p string) ([]fs.FileInfo, bool, error) {
-	fi, err := s.fs.Stat(p)
-	if err != nil {
-		return nil, false, err
-	}
-	if !fi.IsDir() {
-		return []fs.FileInfo{fi}, false, nil
-	}
-	list, err := s.fs.ReadDir(p)
-	return list, true, err
-}
-
 func (s *session) handleLIST(arg string) { s.list("LIST", arg) }
 func (s *session) handleNLST(arg string) { s.list("NLST", arg) }
 
@@ -180,21 +166,33 @@ func (s *session) handleSTAT(arg string) {
 	if !ok {
 		return
 	}
-	list, _, err := s.entries(p)
+	d, err := s.openListing(p, true)
 	if err != nil {
 		s.replyError("stat", err)
 		return
 	}
-	var b strings.Builder
-	w := bufio.NewWriter(&b)
-	for _, fi := range list {
+	defer d.Close()
+	// A multi-line reply written as the directory is read, like a listing.
+	w := bufio.NewWriterSize(replyWriter{s}, 32<<10)
+	fmt.Fprintf(w, "%d-Status of %s:\r\n", codeFileStatus, p)
+	err = writeListing(w, d, func(w *bufio.Writer, fi fs.FileInfo) {
+		w.WriteString(" ")
 		writeLSLine(w, fi)
-		w.WriteString("\n")
+		w.WriteString("\r\n")
+	})
+	last := "End of status"
+	if err != nil {
+		s.log.Info("stat: directory read failed", "path", p, "err", err)
+		last = "End of status (incomplete: cannot read the directory)"
 	}
+	fmt.Fprintf(w, "%d %s\r\n", codeFileStatus, last)
 	w.Flush()
-	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
-	if b.Len() == 0 {
-		lines = nil
-	}
-	s.replyLines(codeFileStatus, "Status of "+p+":", lines, "End of status")
+}
+
+// replyWriter writes text to the control connection (see session.write).
+type replyWriter struct{ s *session }
+
+func (r replyWriter) Write(p []byte) (int, error) {
+	r.s.write(string(p))
+	return len(p), nil
 }

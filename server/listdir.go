@@ -23,8 +23,8 @@ type dirLister interface {
 }
 
 // sliceLister lists entries already in memory: a file listed by name, or
-// a directory of the version store, whose directories hold at most
-// versions.keep versions.
+// a directory of the version store (read whole and sorted, so versions
+// come oldest first).
 type sliceLister struct{ list []fs.FileInfo }
 
 func (l *sliceLister) Next(n int) ([]fs.FileInfo, error) {
