@@ -31,13 +31,14 @@ func (m *Main) conflicts(ctx context.Context, args []string) error {
 	if err := fs.WantArgs(0, 0); err != nil {
 		return err
 	}
-	cfg, err := agent.LoadConfig(*path)
+	// Only the folders: the servers' passwords are not needed to look.
+	folders, err := agent.LoadFolderPaths(*path)
 	if err != nil {
 		return err
 	}
 	var out []folderConflicts
 	var names []string
-	for _, f := range cfg.Folders {
+	for _, f := range folders {
 		names = append(names, f.Name)
 		if *folder != "" && f.Name != *folder {
 			continue

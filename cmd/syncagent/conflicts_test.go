@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -44,5 +45,11 @@ func TestConflictsCommand(t *testing.T) {
 	}
 	if _, err := e.run(t, "conflicts", "-folder", "nope", "-config", e.config); err == nil || !strings.Contains(err.Error(), "docs") {
 		t.Errorf("conflicts -folder nope: %v, want an error naming docs", err)
+	}
+	// The servers' password may be a variable only the service has.
+	b, _ := os.ReadFile(e.config)
+	os.WriteFile(e.config, []byte(strings.Replace(string(b), "password: secret", "password: ${SYNCAGENT_TEST_UNSET_PW}", 1)), 0o600)
+	if out, err := e.run(t, "conflicts", "-config", e.config); err != nil || !strings.Contains(out, copy1) {
+		t.Errorf("conflicts without the password's variable: %v\n%s", err, out)
 	}
 }
