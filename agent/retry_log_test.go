@@ -39,6 +39,11 @@ func TestServerAwayLoggedOnce(t *testing.T) {
 	if strings.Count(failed[0], s.Addr) != 1 {
 		t.Errorf("the error names the address %d times, want once: %s", strings.Count(failed[0], s.Addr), failed[0])
 	}
+	// The status shows the server down, with why (its capabilities are
+	// remembered from before, so asking for them does not tell).
+	if srv := a.Report(ctx).Servers[0]; srv.Connected || !strings.Contains(srv.Error, "connection refused") {
+		t.Errorf("status of the server while it is down: %+v", srv)
+	}
 
 	s.restart()
 	waitUntil(t, "the recovery line", func() bool { return len(logs.lines("level=INFO", "sync pass succeeded again")) == 1 })
