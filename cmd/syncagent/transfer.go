@@ -114,7 +114,7 @@ func (m *Main) get(ctx context.Context, args []string) error {
 	res, same, err := m.getFile(ctx, pool, rpath, lpath, e.Size)
 	switch {
 	case err != nil:
-		return fmt.Errorf("get %s: %w", rpath, err)
+		return err // "download PATH: ..." names it already
 	case same:
 		fmt.Fprintf(m.Stdout, "%s is already %s (same SHA-256 as the server's); nothing downloaded\n", lpath, rpath)
 		return nil

@@ -61,6 +61,8 @@ func TestTransferErrors(t *testing.T) {
 		_, err := e.run(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want one containing %q", tc.args, err, tc.want)
+		} else if strings.HasPrefix(err.Error(), "get ") && strings.Contains(err.Error(), "download ") {
+			t.Errorf("%v: the path is wrapped twice: %v", tc.args, err)
 		}
 	}
 }
