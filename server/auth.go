@@ -293,3 +293,11 @@ func (t *userTable) requiresTLS(name string) bool {
 	u := t.byName[name]
 	return u != nil && u.TLSRequired
 }
+
+// current reports whether u, a user a session logged in as, is still in
+// the table with the same settings (a reload may have removed or changed
+// it).
+func (t *userTable) current(u *UserConfig) bool {
+	v := t.byName[u.Name]
+	return v != nil && *v == *u
+}

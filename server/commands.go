@@ -90,6 +90,12 @@ func (s *session) dispatch(verb, arg string) (quit bool) {
 		s.reply(codeNotLoggedIn, "Please log in with USER and PASS.")
 		return false
 	}
+	if s.user != nil && !s.srv.users.Load().current(s.user) {
+		// A reload (SIGHUP) removed or changed this account.
+		s.log.Info("account removed or changed by a reload; session closed", "user", s.user.Name)
+		s.reply(codeUnavailable, "Your account was changed or removed; log in again.")
+		return true
+	}
 	if verb != "RNTO" {
 		defer func(rnfr string) {
 			if s.rnfr == rnfr {

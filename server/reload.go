@@ -7,8 +7,9 @@ import (
 
 // Reload applies a new configuration to the running server, as SIGHUP
 // does: cfg is validated first and refused whole if it has a problem.
-// Its users take effect for the next logins; sessions already logged in
-// keep running as the user they logged in as. Other settings (listen,
+// Its users take effect for the next logins; sessions of unchanged users
+// keep running, and a session whose user was removed or changed is
+// closed at its next command. Other settings (listen,
 // root, tls, limits, versions, storage, ...) are read at start only: they
 // are returned by key for the caller to say that they need a restart.
 // Reload is safe to call while the server serves.

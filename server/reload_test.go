@@ -52,12 +52,14 @@ func TestTLSRequiredPerUser(t *testing.T) {
 }
 
 // TestReloadUsers: Reload makes new users log in and removed ones stop
-// logging in, while a session open since before keeps working; a bad
-// config is refused whole, and settings read at start are named.
+// logging in; a session of an unchanged user keeps working while one of
+// a removed user is closed at its next command; a bad config is refused
+// whole, and settings read at start are named.
 func TestReloadUsers(t *testing.T) {
 	cfg := testConfig(t)
 	ts := startServer(t, cfg)
 	old := dial(t, ts.Addr, "alice")
+	removed := dial(t, ts.Addr, "bob")
 
 	next := testConfig(t)
 	next.Root, next.Listen = cfg.Root, "127.0.0.1:2999"
@@ -80,6 +82,9 @@ func TestReloadUsers(t *testing.T) {
 	}
 	if _, err := old.List("/"); err != nil {
 		t.Errorf("a session from before the reload: %v", err)
+	}
+	if err := removed.NoOp(); err == nil || replyCode(err) != 421 {
+		t.Errorf("the session of a removed user: %v, want 421", err)
 	}
 
 	bad := next

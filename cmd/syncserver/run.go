@@ -122,7 +122,7 @@ func reload(logger *slog.Logger, path string, srv *server.Server) {
 	if err == nil {
 		var restart []string
 		if restart, err = srv.Reload(cfg); err == nil {
-			logger.Info("config reloaded: users apply to new logins; sessions keep running", "users", len(cfg.Users))
+			logger.Info("config reloaded: users apply to new logins; sessions of unchanged users keep running", "users", len(cfg.Users))
 			if len(restart) > 0 {
 				logger.Warn("config reload: these settings apply only after a restart", "keys", strings.Join(restart, ","))
 			}
