@@ -97,6 +97,9 @@ func (m *Main) get(ctx context.Context, args []string) error {
 		return err
 	}
 	lpath := path.Base(rpath)
+	if rpath == "/" {
+		lpath = "." // never the local file system's root
+	}
 	if len(paths) == 2 {
 		lpath = paths[1]
 	}

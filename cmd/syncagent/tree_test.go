@@ -43,6 +43,13 @@ func TestPutGetTree(t *testing.T) {
 		t.Errorf("get -r after losing one file: %v\n%s", err, out)
 	}
 	wantFiles(t, dst, files)
+
+	// The whole home, without a local path: into the working directory.
+	t.Chdir(t.TempDir())
+	if out, err := e.run(t, "get", "-r", "-server", "backup", "-config", e.config, "/"); err != nil || !strings.Contains(out, "to .") {
+		t.Fatalf("get -r /: %v\n%s", err, out)
+	}
+	wantFiles(t, "tree", files)
 }
 
 // TestLsFileAndGetUnchanged: ls of a file shows that file, and get of a
