@@ -108,7 +108,7 @@ func (s *session) login(u *UserConfig) bool {
 		return false
 	}
 	fsys, err := ftpfs.Open(s.srv.Config.Root, u.Home, ftpfs.Options{ReadOnly: u.ReadOnly, Versions: s.srv.versions,
-		ProtectVersions: u.AppendOnly, Digests: s.srv.digests, NoSync: !s.srv.Config.Fsync, Context: s.ctx,
+		ProtectVersions: u.AppendOnly, Digests: s.srv.digests, NoSync: !s.srv.Config.Fsync, Context: s.srv.stopCtx,
 		HashUploads: func() bool { return s.srv.hashUsers.wants(u.Name, time.Now()) }})
 	if err != nil {
 		s.log.Error("open home", "user", u.Name, "err", err)

@@ -79,8 +79,12 @@ type Server struct {
 	digests     *ftpfs.DigestCache
 	hashUsers   hashInterest // users whose uploads are hashed on receipt
 	versionsErr error        // opening the store failed: logins are refused
-	pruneOnce   sync.Once
-	closeOnce   sync.Once
+	// stopCtx ends when Close aborts everything; the sessions' long file
+	// operations (RMD of a tree) stop with it.
+	stopCtx   context.Context
+	stopAll   context.CancelFunc
+	pruneOnce sync.Once
+	closeOnce sync.Once
 }
 
 // New validates cfg and returns a Server ready to serve it.
@@ -111,6 +115,7 @@ func (s *Server) init() {
 		s.perIP = make(map[string]int)
 		s.pasvPerIP = make(map[string]int)
 		s.doneCh = make(chan struct{})
+		s.stopCtx, s.stopAll = context.WithCancel(context.Background())
 		s.digests = ftpfs.NewDigestCache(0)
 		s.openVersions()
 	})
@@ -408,6 +413,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) Close() error {
 	s.init()
 	s.beginClose()
+	s.stopAll()
 	s.closeSessions()
 	s.wg.Wait()
 	s.closeVersions()

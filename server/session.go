@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
@@ -72,11 +71,6 @@ type session struct {
 	pasv   *passiveListener
 	active *net.TCPAddr
 
-	// ctx ends when the session is closed (by the client, or by the
-	// server's Close); long file operations of the session stop with it.
-	ctx    context.Context
-	cancel context.CancelFunc
-
 	mu       sync.Mutex // guards xfer and closing
 	xfer     *transfer
 	closing  bool
@@ -100,7 +94,6 @@ func newSession(srv *Server, c net.Conn, implicit bool) *session {
 		hashAlgo: "SHA-256",
 		facts:    defaultFacts(),
 	}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		s.remoteIP = ta.IP
 	}
@@ -381,7 +374,6 @@ func (s *session) shutdown(force bool) {
 	x := s.xfer
 	s.mu.Unlock()
 	if force {
-		s.cancel()
 		if x != nil {
 			x.abort()
 		}
@@ -403,7 +395,6 @@ func (s *session) closeConn() {
 // finish releases everything the session holds and logs its end.
 func (s *session) finish() {
 	s.abortTransfer()
-	s.cancel()
 	close(s.done)
 	s.closeConn()
 	s.closePassive()

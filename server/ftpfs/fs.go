@@ -54,7 +54,7 @@ type Options struct {
 	NoSync bool
 	// Context, when set, stops long operations (RemoveDir of a large or
 	// deep tree) early once it ends, leaving what is not removed yet in
-	// place; the session that owns the FS cancels it when it is closed.
+	// place; syncserver passes one that ends when the server is closed.
 	// Nil never stops them.
 	Context context.Context
 	// HashUploads, when set, is asked at each Create whether to hash that
