@@ -179,7 +179,7 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 			return res, err
 		}
 		f.remote, f.haveRemote = rm, true
-		if err := f.detectHiddenNames(ctx); err != nil {
+		if err := f.lookUpHidden(ctx, local); err != nil {
 			return res, fmt.Errorf("folder %s: %w", f.cfg.Name, err)
 		}
 		if !dryRun {

@@ -120,3 +120,45 @@ func TestPullSeesDotFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestHiddenDotFilesWithoutState: an agent with no sync history (a new
+// machine, a lost state file) meets a server that hides dot files it
+// already holds. Its passes must end quiet: each hidden file is found by
+// name and taken as the remote side, not uploaded over and over (each
+// upload expected nothing there, was refused, and was planned again).
+func TestHiddenDotFilesWithoutState(t *testing.T) {
+	s := startVsftpd(t, hideDotFiles).target()
+	for _, mode := range []string{ModePush, ModeTwoWay} {
+		t.Run(mode, func(t *testing.T) {
+			local := t.TempDir()
+			gitLikeTree(t, local)
+			first := s.folderConfig(t, local, "/fresh-"+mode, mode)
+			a, _ := syncRetryAgent(t, first, 1)
+			if err := a.Sync(context.Background(), "", false, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			a.Close()
+			want := tree(t, local)
+			again := s.folderConfig(t, local, "/fresh-"+mode, mode) // a new state file
+			b, logs := syncRetryAgent(t, again, 1)
+			syncUntilQuiet(t, b)
+			// Two-way without a history or HASH cannot tell equal files
+			// from different ones and keeps both (conflict copies): every
+			// file must still be there as it was.
+			got := tree(t, local)
+			for p, h := range want {
+				if got[p] != h {
+					t.Errorf("local %s: %q, want %q", p, got[p], h)
+				}
+			}
+			if d := diffTrees(want, got); mode == ModePush && len(d) > 0 {
+				t.Fatalf("the local tree changed: %v", d)
+			}
+			uploads := len(logs.lines("msg=uploaded"))
+			syncUntilQuiet(t, b)
+			if n := len(logs.lines("msg=uploaded")) - uploads; n != 0 {
+				t.Fatalf("a quiet pass uploaded %d files", n)
+			}
+		})
+	}
+}
