@@ -23,7 +23,8 @@ const (
 
 // send writes the commands in one go and reads their replies in order,
 // without waiting for one reply before sending the next command (RFC 959
-// pipelining: the server reads its control connection as a stream).
+// pipelining: the server reads its control connection as a stream), or
+// one at a time on a server that cannot take that (see checkPipelining).
 // Callers send together only commands that are harmless whatever the ones
 // before them answer: queries, MFMT on a temporary, or the pair RNFR RNTO
 // (a failed RNFR makes the server refuse the RNTO with 503). Every reply
@@ -31,12 +32,19 @@ const (
 // match its expect (a *textproto.Error, also in that reply's err), or the
 // failure that left the connection out of step (then no replies).
 func (s *ctrlSession) send(cmds ...pipelined) ([]reply, error) {
-	if err := s.write(cmds); err != nil {
-		return nil, err
+	if !s.serial {
+		if err := s.write(cmds); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]reply, len(cmds))
 	var first error
 	for i, c := range cmds {
+		if s.serial {
+			if err := s.write(cmds[i : i+1]); err != nil {
+				return nil, err
+			}
+		}
 		code, msg, err := s.tp.ReadResponse(c.expect)
 		if err != nil && code == 0 {
 			return nil, err
@@ -185,7 +193,7 @@ func refusedPermanently(err error) bool {
 // refuses the STOR instead, it never reads it (the bytes fit in the
 // sockets' buffers, so the write does not wait for the server either).
 func (s *ctrlSession) stor(p string, body io.Reader, offset, size int64) error {
-	early := offset == 0 && size <= storEarlyMax && s.passive && s.dialer.tlsConf == nil
+	early := offset == 0 && size <= storEarlyMax && s.passive && !s.serial && s.dialer.tlsConf == nil
 	var dc net.Conn
 	var err error
 	if early {

@@ -47,6 +47,7 @@ type ctrlSession struct {
 	hashOn   bool // OPTS HASH SHA-256 was accepted
 	noEPSV   bool // EPSV was refused once: go straight to PASV
 	passive  bool // the passive command worked here: send it with the next (see transfer)
+	serial   bool // the server does not take pipelined commands: send one at a time
 	greeting string
 }
 
@@ -99,35 +100,43 @@ func (c *tlsDataConn) Close() error {
 
 // dialControl opens a control connection: plain TCP for none and explicit
 // (AUTH TLS comes later), TLS from the first byte for implicit.
-func dialControl(ctx context.Context, cfg Config, set *connSet, tc *tls.Config) (net.Conn, error) {
+func dialControl(ctx context.Context, cfg Config, set *connSet, tc *tls.Config) (net.Conn, *watchedConn, error) {
 	nd := net.Dialer{Timeout: cfg.DialTimeout}
 	c, err := nd.DialContext(ctx, "tcp", cfg.Address)
 	if err != nil {
-		return nil, err // "dial tcp ADDR: ..." names the address already
+		return nil, nil, err // "dial tcp ADDR: ..." names the address already
 	}
 	w := set.watch(c, cfg.OpTimeout)
 	if cfg.TLS != TLSImplicit {
-		return w, nil
+		return w, w, nil
 	}
 	tconn := tls.Client(w, tc)
 	if err := tconn.HandshakeContext(ctx); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("tls handshake: %w", err)
+		return nil, nil, fmt.Errorf("tls handshake: %w", err)
 	}
-	return tconn, nil
+	return tconn, w, nil
 }
 
 // dialCtrl opens and logs in a control session; its data connections are
 // made by a dataDialer bound to slotCtx, which lives as long as the slot.
-func dialCtrl(ctx, slotCtx context.Context, cfg Config, set *connSet, base *tls.Config) (*ctrlSession, error) {
+// pipe says what the pool knows of the server and pipelined commands (see
+// Pool.pipelining); when unknown, the new session finds out
+// (checkPipelining, waiting up to wait) and fails with errNoPipelining if
+// the server does not take them.
+func dialCtrl(ctx, slotCtx context.Context, cfg Config, set *connSet, base *tls.Config, pipe pipeState, wait time.Duration) (*ctrlSession, error) {
 	tc := newConnTLS(base)
-	conn, err := dialControl(ctx, cfg, set, tc)
+	conn, w, err := dialControl(ctx, cfg, set, tc)
 	if err != nil {
 		return nil, err
 	}
-	s := &ctrlSession{tp: textproto.NewConn(conn), conn: conn, tlsConf: tc}
+	s := &ctrlSession{tp: textproto.NewConn(conn), conn: conn, tlsConf: tc, serial: pipe == pipeNo}
 	s.host, _, _ = net.SplitHostPort(conn.RemoteAddr().String())
-	if err := s.login(ctx, cfg, conn); err != nil {
+	err = s.login(ctx, cfg, conn)
+	if err == nil && pipe == pipeUnknown {
+		err = s.checkPipelining(w, wait)
+	}
+	if err != nil {
 		s.tp.Close()
 		return nil, err
 	}

@@ -93,7 +93,7 @@ func (s *ctrlSession) dialData(port int) (net.Conn, error) {
 // transfer asks the plain way. A resumed transfer is not sent this way: a
 // refused REST would turn it into a transfer from the start.
 func (s *ctrlSession) transfer(cmd string, offset int64) (net.Conn, error) {
-	if !s.passive || offset > 0 {
+	if !s.passive || offset > 0 || s.serial {
 		dc, err := s.openData()
 		if err != nil {
 			return nil, err

@@ -31,6 +31,10 @@ type Pool struct {
 	// instead of failing the next operation. 0 means DefaultIdleCheck.
 	// Set it before the first operation.
 	IdleCheck time.Duration
+	// PipelineCheck bounds the wait, at the pool's first login, for the
+	// replies to two commands sent in one write (see checkPipelining).
+	// 0 means DefaultPipelineCheck. Set it before the first operation.
+	PipelineCheck time.Duration
 
 	cfg     Config
 	log     *slog.Logger
@@ -44,6 +48,9 @@ type Pool struct {
 
 	resumeMu sync.Mutex
 	resumes  map[string]resumeState // remote path → interrupted upload
+
+	// pipe is a pipeState: whether the server takes pipelined commands.
+	pipe atomic.Int32
 
 	// noRename is set once a listing showed a file this login may write but
 	// not rename (an append-only account): uploads then check their target.
@@ -178,13 +185,33 @@ func (p *Pool) put(s *slot) {
 }
 
 // dial opens a control connection and logs in, once: every command of
-// the slot, and every data connection, goes through what it opens.
+// the slot, and every data connection, goes through what it opens. The
+// pool's first login finds out whether the server takes pipelined
+// commands; if not, it logs in again, to send one command at a time.
 func (p *Pool) dial(ctx context.Context) (*slot, error) {
+	s, err := p.dialOnce(ctx)
+	if errors.Is(err, errNoPipelining) {
+		p.log.Warn("the server loses commands sent together: sending one at a time", "err", err)
+		p.pipe.Store(int32(pipeNo))
+		s, err = p.dialOnce(ctx)
+	}
+	return s, err
+}
+
+func (p *Pool) dialOnce(ctx context.Context) (*slot, error) {
 	sctx, cancel := context.WithCancel(context.Background())
 	s := &slot{ctx: sctx, cancel: cancel, set: &connSet{}}
 	stop := context.AfterFunc(ctx, s.kill)
 	defer stop()
-	ctl, err := dialCtrl(ctx, sctx, p.cfg, s.set, p.tlsBase)
+	wait := p.PipelineCheck
+	if wait <= 0 {
+		wait = DefaultPipelineCheck
+	}
+	pipe := pipeState(p.pipe.Load())
+	ctl, err := dialCtrl(ctx, sctx, p.cfg, s.set, p.tlsBase, pipe, wait)
+	if err == nil && pipe == pipeUnknown {
+		p.pipe.CompareAndSwap(int32(pipeUnknown), int32(pipeYes))
+	}
 	if err == nil {
 		s.ctl = ctl
 		s.ftp, err = ctl.ftpOnSession(p.cfg)

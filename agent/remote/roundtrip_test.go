@@ -245,3 +245,39 @@ func TestRefusedBeforeTheDataConnection(t *testing.T) {
 		t.Errorf("next command: %v", err)
 	}
 }
+
+// TestServerWithoutPipelining: against a server that loses every command
+// but the first of those sent in one write, the pool's first login finds
+// out and the pool sends one command at a time from then on: uploads,
+// alone and in a batch, still land. (Sent together regardless, they would
+// wait for replies that never come.)
+func TestServerWithoutPipelining(t *testing.T) {
+	ts := startServer(t, serverConfig(t))
+	px := testproxy.New(t, ts.Addr, testproxy.DropFeature("SITE BATCH"))
+	px.FirstCommandOnly(true)
+	p := newPool(t, px.Addr(), func(c *Config) { c.OpTimeout = 3 * time.Second })
+	p.PipelineCheck = 200 * time.Millisecond
+	ctx := testCtx(t)
+	dir := t.TempDir()
+	var files []BatchFile
+	for i := range 3 {
+		src := filepath.Join(dir, fmt.Sprint(i))
+		writeFile(t, src, []byte(strings.Repeat("x", 100*i)), time.Time{})
+		files = append(files, BatchFile{Local: src, Remote: fmt.Sprintf("/np/%d", i)})
+	}
+	if _, err := p.Upload(ctx, files[0].Local, "/np/alone", nil); err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	res, err := p.UploadBatch(ctx, files)
+	if err != nil {
+		t.Fatalf("batch: %v", err)
+	}
+	for i, r := range res {
+		if r.Err != nil {
+			t.Errorf("%s: %v", files[i].Remote, r.Err)
+		}
+	}
+	if entries, err := p.List(ctx, "/np"); err != nil || len(entries) != 4 {
+		t.Errorf("list = %v, %v; want 4 files", entries, err)
+	}
+}

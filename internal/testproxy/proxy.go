@@ -2,6 +2,7 @@ package testproxy
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -47,6 +48,7 @@ type Proxy struct {
 	rewrite Rewrite
 
 	stall    atomic.Bool
+	oneLine  atomic.Bool  // pass only the first command of each client read
 	sent     atomic.Int64 // client-to-server bytes on data connections
 	relayed  atomic.Int64 // every byte, either direction, control and data
 	dropped  atomic.Int64 // bytes a stall dropped
@@ -140,6 +142,12 @@ func (p *Proxy) CutAfterAny(n int64) {
 // connections stay open (a server that stops answering without closing).
 // Dropped bytes are lost for good.
 func (p *Proxy) Stall(on bool) { p.stall.Store(on) }
+
+// FirstCommandOnly turns on or off a server that cannot take pipelined
+// commands: of the bytes a client sends on a control connection in one
+// go, only the first line reaches the server, the rest is dropped, as by
+// a server that reads one command per receive and discards what follows.
+func (p *Proxy) FirstCommandOnly(on bool) { p.oneLine.Store(on) }
 
 // Hold delays every byte that arrives in the next d until d has passed;
 // unlike a stall, nothing is lost. A later Hold or Calm replaces it.
@@ -307,6 +315,10 @@ func (p *Proxy) pipe(dst, src net.Conn, upload bool, reads *atomic.Int64) {
 		n, err := src.Read(buf)
 		if n > 0 && reads != nil {
 			reads.Add(1)
+			if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 && p.oneLine.Load() {
+				p.dropped.Add(int64(n - i - 1))
+				n = i + 1
+			}
 		}
 		if n > 0 && p.stall.Load() {
 			p.dropped.Add(int64(n))
