@@ -68,6 +68,21 @@ f.quit()
 	if !slices.Equal(got, want) {
 		t.Fatalf("ftplib.mlsd() sees %q, want %q", got, want)
 	}
+	// Removed, the names live on in the version tree, which lists
+	// them no more than the home did.
+	c.must(250, "RMD /d")
+	for _, line := range []string{"MLSD /.versions/d", "SITE TREE /.versions/d", "NLST /.versions/d/sub"} {
+		code, msg, data := c.dataCmd(line, nil)
+		if code != 226 {
+			t.Fatalf("%s: %d %q", line, code, msg)
+		}
+		if strings.Contains(string(data), "forged") {
+			t.Errorf("%s lets a name forge an entry:\n%q", line, data)
+		}
+		if !strings.Contains(string(data), "plain.txt") && !strings.Contains(line, "sub") {
+			t.Errorf("%s misses plain.txt:\n%q", line, data)
+		}
+	}
 }
 
 // countingLister counts the entries a listing has read from its directory.

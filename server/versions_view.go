@@ -121,6 +121,9 @@ func (v *sessionFS) ReadDir(p string) ([]fs.FileInfo, error) {
 	if err != nil {
 		return nil, viewErr("readdir", p, err)
 	}
+	// The version tree mirrors the home's names, unlistable ones too
+	// (a tree removed by RMD keeps every file it held).
+	list = visible(list, false)
 	for i, fi := range list {
 		list[i] = viewInfo{FileInfo: fi}
 	}
