@@ -51,6 +51,25 @@ func waitScreen(t *testing.T, s *lockedBuffer, want string, n int) {
 	t.Fatalf("the terminal never showed %q %d times; it shows %q", want, n, s.String())
 }
 
+// waitEchoOff waits until the program has turned the terminal's echo off:
+// it prints its prompt just before, so an answer typed on seeing the
+// prompt could otherwise arrive while echo is still on (a fast typist's
+// race the test must not stand in for). A master's termios requests act
+// on its terminal's settings.
+func waitEchoOff(t *testing.T, master *os.File) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		tio, err := unix.IoctlGetTermios(int(master.Fd()), unix.TCGETS)
+		if err != nil {
+			t.Fatalf("read the terminal's settings: %v", err)
+		}
+		if tio.Lflag&unix.ECHO == 0 {
+			return
+		}
+	}
+	t.Fatal("the terminal's echo never went off")
+}
+
 // runPasswdOnTTY runs `syncserver passwd` on a real terminal and types
 // each answer after each prompt it expects. It returns stdout, what the
 // terminal showed, and the exit error.
@@ -83,6 +102,7 @@ func runPasswdOnTTY(t *testing.T, prompts []string, answers []string) (string, s
 	for i, p := range prompts {
 		seen[p]++
 		waitScreen(t, &scr, p, seen[p])
+		waitEchoOff(t, master)
 		if _, err := master.Write([]byte(answers[i] + "\n")); err != nil {
 			t.Fatal(err)
 		}
