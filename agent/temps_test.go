@@ -66,38 +66,50 @@ func TestStaleTempsRemovedOnEveryServer(t *testing.T) {
 }
 
 // TestSIGTERMLeavesNoTemporary: a real agent process stopped with SIGTERM
-// in the middle of a large upload aborts it and deletes its temporary
-// before it exits, on every server (even one whose listings hide it); the
-// next start could not resume it, and a pass would see it as debris only
-// once stale, or never where the server hides it. The upload is paused
-// mid-way by a proxy holding every byte, so the signal always lands
-// during it.
+// in the middle of uploads aborts them and deletes their temporaries
+// before it exits, on every server (even one whose listings hide them):
+// one large file, and many small ones that travel in batches. The next
+// start could not resume them, and a pass would see them as debris only
+// once stale, or never where the server hides them. The uploads are
+// paused mid-way by a proxy holding every byte, so the signal always lands
+// during them.
 func TestSIGTERMLeavesNoTemporary(t *testing.T) {
 	for _, srv := range hidingServers {
 		t.Run(srv.name, func(t *testing.T) {
 			s := srv.start(t)
-			local := t.TempDir()
-			writeRandom(t, filepath.Join(local, "big.bin"), 96<<20)
-			p := testproxy.New(t, s.Addr, nil)
-			proc := newAgentProcFor(t, s, p.Addr(), local, "/term")
-			proc.start()
-			e2eWaitFor(t, "the upload to be under way", func() bool {
-				if proc.exited() {
-					t.Fatalf("the agent exited:\n%s", proc.logs())
-				}
-				return p.Sent() >= 8<<20
-			})
-			p.Hold(2 * time.Second)
-			if p.Sent() >= 96<<20 {
-				t.Fatal("the upload was over before it could be paused; make the file larger")
-			}
-			proc.stop()
-			remoteDir := filepath.Join(s.Home, "term")
-			if tmp := temps(remoteDir); len(tmp) > 0 {
-				t.Fatalf("temporaries left on the server after SIGTERM: %v\n%s", tmp, proc.logs())
-			}
-			if _, err := os.Stat(filepath.Join(remoteDir, "big.bin")); err == nil {
-				t.Fatal("the upload completed: the signal did not interrupt it")
+			for _, c := range []struct {
+				name  string
+				files int
+				size  int64
+			}{{"large", 1, 96 << 20}, {"batched", 160, 600 << 10}} {
+				t.Run(c.name, func(t *testing.T) {
+					local := t.TempDir()
+					for i := range c.files {
+						writeRandom(t, filepath.Join(local, fmt.Sprintf("f%03d.bin", i)), c.size)
+					}
+					total := int64(c.files) * c.size
+					p := testproxy.New(t, s.Addr, nil)
+					proc := newAgentProcFor(t, s, p.Addr(), local, "/term-"+c.name)
+					proc.start()
+					e2eWaitFor(t, "the upload to be under way", func() bool {
+						if proc.exited() {
+							t.Fatalf("the agent exited:\n%s", proc.logs())
+						}
+						return p.Sent() >= total/8
+					})
+					p.Hold(2 * time.Second)
+					if p.Sent() >= total {
+						t.Fatal("the upload was over before it could be paused; send more")
+					}
+					proc.stop()
+					remoteDir := filepath.Join(s.Home, "term-"+c.name)
+					if tmp := temps(remoteDir); len(tmp) > 0 {
+						t.Fatalf("temporaries left on the server after SIGTERM: %v\n%s", tmp, proc.logs())
+					}
+					if got := tree(t, remoteDir); len(got) >= c.files {
+						t.Fatalf("all %d files arrived: the signal did not interrupt the upload", len(got))
+					}
+				})
 			}
 		})
 	}

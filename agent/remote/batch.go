@@ -62,7 +62,9 @@ func (p *Pool) CanBatch(ctx context.Context) (bool, error) {
 // of Upload's round trips. A file that cannot be read, changes while read,
 // or is refused by the server fails alone, in its BatchResult. The error
 // is for the batch as a whole (the connection failed): files whose result
-// has no Err are in place even then, the others are not.
+// has no Err are in place even then, the others are not. If ctx ends
+// mid-batch (the agent is stopping), the temporaries it made are deleted
+// before it returns.
 //
 // UploadBatch is safe for concurrent use, like every Pool method; each call
 // holds one connection.
@@ -73,12 +75,16 @@ func (p *Pool) UploadBatch(ctx context.Context, files []BatchFile) ([]BatchResul
 			res[i].Err = err
 		}
 	}
+	var temps []string // made by storBatch, for dropTemps
 	err := p.do(ctx, func(s *slot) error {
 		if !s.ctl.caps.Batch {
-			return p.storBatch(s, files, res)
+			return p.storBatch(s, files, res, &temps)
 		}
 		return p.batch(s, files, res)
 	})
+	if err != nil && ctx.Err() != nil {
+		p.dropTemps(ctx, temps)
+	}
 	if err != nil {
 		err = opError("upload batch", fmt.Sprintf("%d files", len(files)), err)
 		for i := range res {

@@ -17,8 +17,9 @@ import (
 // temporaries and asks for what verifies them (see check), and once every
 // reply is in, one write renames each verified temporary into place (see
 // place). Each file costs the round trips of its STOR; the checks and
-// renames of the whole batch cost two. A temporary that fails is deleted.
-func (p *Pool) storBatch(s *slot, files []BatchFile, res []BatchResult) error {
+// renames of the whole batch cost two. A temporary that fails is deleted;
+// the name of each one made is added to temps.
+func (p *Pool) storBatch(s *slot, files []BatchFile, res []BatchResult, temps *[]string) error {
 	var fins []*finishing
 	var at []int // index in files of each of fins
 	for i, bf := range files {
@@ -35,7 +36,7 @@ func (p *Pool) storBatch(s *slot, files []BatchFile, res []BatchResult) error {
 			res[i].UploadResult, res[i].Err = r, batchErr(bf, err)
 			continue
 		}
-		f, err := p.storTemp(s, bf)
+		f, err := p.storTemp(s, bf, temps)
 		if err != nil {
 			if !isFileErr(err) {
 				return err
@@ -74,9 +75,10 @@ func (p *Pool) storBatch(s *slot, files []BatchFile, res []BatchResult) error {
 
 // storTemp sends the local file of bf to a fresh temporary beside its
 // target (creating the target's directory if the STOR is refused), and
-// returns it ready for check. An error for this file alone satisfies
-// isFileErr; any other is the connection's.
-func (p *Pool) storTemp(s *slot, bf BatchFile) (*finishing, error) {
+// returns it ready for check; the temporary's name is added to temps
+// before it is written. An error for this file alone satisfies isFileErr;
+// any other is the connection's.
+func (p *Pool) storTemp(s *slot, bf BatchFile, temps *[]string) (*finishing, error) {
 	file, err := os.Open(bf.Local)
 	if err != nil {
 		return nil, local(err)
@@ -90,6 +92,7 @@ func (p *Pool) storTemp(s *slot, bf BatchFile) (*finishing, error) {
 		return nil, local(ErrNotFile)
 	}
 	f := &finishing{temp: tempName(path.Dir(bf.Remote)), target: bf.Remote, size: fi.Size(), mtime: fi.ModTime(), want: bf.Expect}
+	*temps = append(*temps, f.temp)
 	body := func() *hashingReader {
 		return &hashingReader{r: io.NewSectionReader(file, 0, f.size), h: sha256.New()}
 	}
