@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/syncagent/syncagent/internal/config"
+	"github.com/syncagent/syncagent/internal/testproxy"
 )
 
 // twoWayNoPoll syncs local with remoteDir on sc in two-way mode, with a
@@ -151,4 +152,35 @@ func TestFolderDeleteTakesIgnoredRemoteFiles(t *testing.T) {
 		_, err := os.Stat(filepath.Join(s.Home, "remote/d"))
 		return os.IsNotExist(err)
 	})
+}
+
+// TestDownloadIntoRenamedFolderLeavesNoTemporary: the user renames a
+// local folder while a download into it runs. The download's temporary
+// moves with the folder, out of reach of the download's own clean-up; the
+// next full pass removes it.
+func TestDownloadIntoRenamedFolderLeavesNoTemporary(t *testing.T) {
+	s := startE2EServer(t)
+	writeRandom(t, filepath.Join(s.Home, "remote/d/big.bin"), 64<<20)
+	px := testproxy.New(t, s.Addr, nil)
+	local := t.TempDir()
+	cfg := agentConfig(t, s, local, ModeTwoWay)
+	cfg.Servers["srv"] = ServerConfig{Address: px.Addr(), User: "agent", Password: e2ePassword, TLS: TLSNone, Connections: 2}
+	runAgent(t, cfg)
+	var moved []string
+	waitUntil(t, "the download's temporary", func() bool {
+		tmp, _ := filepath.Glob(filepath.Join(local, "d", ".syncagent-*"))
+		if len(tmp) == 0 {
+			return false
+		}
+		px.Hold(2 * time.Second) // the download cannot finish before the rename
+		if err := os.Rename(filepath.Join(local, "d"), filepath.Join(local, "e")); err != nil {
+			t.Fatal(err)
+		}
+		moved, _ = filepath.Glob(filepath.Join(local, "e", ".syncagent-*"))
+		return true
+	})
+	if len(moved) == 0 {
+		t.Fatal("the download ended before the folder was renamed")
+	}
+	waitUntil(t, "no local temporary", func() bool { return len(temps(local)) == 0 })
 }

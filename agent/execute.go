@@ -313,13 +313,14 @@ func (f *folder) download(ctx context.Context, rel string, it plan.Item) error {
 		return f.unchangedSincePlan(rel, it)
 	})
 	if err != nil {
+		// The temporary is removed by its name, which a folder renamed
+		// meanwhile (by the user) has moved: the next full pass looks.
+		f.tempsMayLeak.Store(true)
 		return err
 	}
-	cur, _, err := statLocal(f.root, rel)
-	if err != nil {
-		return err
-	}
-	f.put(syncstate.Entry{Path: rel, Size: cur.Size, MTime: cur.MTime, Hash: r.SHA256,
+	// The file as placed, not as the path is now: an edit the user made
+	// since the rename must read as a change on the next look.
+	f.put(syncstate.Entry{Path: rel, Size: r.Placed.Size(), MTime: r.Placed.ModTime(), Hash: r.SHA256,
 		RemoteSize: it.Remote.Size, RemoteMTime: it.Remote.MTime, RemoteID: it.Remote.ID})
 	crashpoint.Hit(crashpoint.DownloadSaved)
 	f.mu.Lock()

@@ -49,6 +49,10 @@ type folder struct {
 	remote     map[string]remoteFacts
 	haveRemote bool
 	relist     atomic.Bool // a conditional write failed: the next pass lists the remote afresh
+
+	// tempsMayLeak: a download failed, maybe leaving its temporary in a
+	// folder renamed under it; the next full pass removes local ones.
+	tempsMayLeak atomic.Bool
 	// hidesDotNames: the server's listings leave out dot names (hidden.go).
 	hidesDotNames bool
 	names         caseProbe // which remote names the local disk can hold
@@ -162,6 +166,12 @@ func (f *folder) pass(ctx context.Context, scope []string, dryRun bool, out io.W
 	f.setState("scanning", nil)
 	var local scanResult
 	if full {
+		if f.tempsMayLeak.Swap(false) && !dryRun {
+			// No download runs between passes: every one found is debris.
+			if n, err := removeLocalTemps(f.root); err != nil || n > 0 {
+				f.log.Info("removed local temporaries of failed downloads", "count", n, "err", err)
+			}
+		}
 		local = scanLocal(f.root, "", f.ig, len(f.base), f.base)
 		if err, ok := local.Unreadable[""]; ok && errors.Is(err, errNotDir) {
 			return res, fmt.Errorf("folder %s: path %s is not a directory; nothing was changed: %w", f.cfg.Name, f.root, err)

@@ -2,8 +2,10 @@ package agent
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"maps"
 	"math/rand/v2"
 	"os"
@@ -66,7 +68,7 @@ func runTwoWayRandom(t *testing.T, seed uint64) {
 	}
 	dirs := map[string]string{"A": t.TempDir(), "B": t.TempDir()}
 	for _, name := range []string{"A", "B"} {
-		runAgent(t, agentConfig(t, s, dirs[name], ModeTwoWay))
+		runNamedAgent(t, name, agentConfig(t, s, dirs[name], ModeTwoWay))
 	}
 	converge3(t, dirs["A"], dirs["B"], rdir)
 
@@ -88,7 +90,7 @@ func runTwoWayRandom(t *testing.T, seed uint64) {
 				} else {
 					did = twoWayLocalOp(rng, w, name, dirs[name], scratch, origin)
 				}
-				t.Logf("%s op %d: %s", name, op, did)
+				t.Logf("%s %s op %d: %s", time.Now().UTC().Format("15:04:05.000"), name, op, did)
 				time.Sleep(time.Duration(rng.IntN(120)) * time.Millisecond)
 			}
 		}()
@@ -262,4 +264,18 @@ func saveAtomically(scratch, p string, b []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), p)
+}
+
+// runNamedAgent runs an agent whose log lines say which one it is, and
+// stops it at cleanup.
+func runNamedAgent(t *testing.T, name string, cfg Config) {
+	t.Helper()
+	a, err := New(cfg, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})).With("agent", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; a.Close() })
 }

@@ -24,6 +24,11 @@ type DownloadResult struct {
 	// Resumed is how many bytes an earlier, interrupted DownloadResume had
 	// already fetched and this call did not fetch again.
 	Resumed int64
+	// Placed is the local file as DownloadChecked put it in place (its
+	// size and modification time), taken before the rename: a caller
+	// recording what it wrote must use it, not a later look at the path,
+	// which may already see the user's next edit.
+	Placed os.FileInfo
 }
 
 // Download fetches remotePath into localPath without a reader ever seeing
@@ -77,6 +82,9 @@ func (p *Pool) DownloadChecked(ctx context.Context, remotePath, localPath string
 		return DownloadResult{}, opError("download", remotePath, err)
 	}
 	if err := finishLocal(tmp, localPath, res.ModTime); err != nil {
+		return DownloadResult{}, local(fmt.Errorf("download %s: %w", remotePath, err))
+	}
+	if res.Placed, err = os.Stat(tmp.Name()); err != nil {
 		return DownloadResult{}, local(fmt.Errorf("download %s: %w", remotePath, err))
 	}
 	if ready != nil {
