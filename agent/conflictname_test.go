@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -16,18 +15,11 @@ import (
 // so that conflict copies made by two agents fall in the same second.
 func runAgentAt(t *testing.T, cfg Config, at time.Time) *Agent {
 	t.Helper()
-	a, err := New(cfg, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range a.folders {
-		f.now = func() time.Time { return at }
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { a.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done; a.Close() })
-	return a
+	return runAgentLogged(t, cfg, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})), func(a *Agent) {
+		for _, f := range a.folders {
+			f.now = func() time.Time { return at }
+		}
+	})
 }
 
 // TestTwoAgentsConflictCopiesInOneSecond: two agents, each with its own

@@ -270,12 +270,23 @@ func saveAtomically(scratch, p string, b []byte) error {
 // stops it at cleanup.
 func runNamedAgent(t *testing.T, name string, cfg Config) {
 	t.Helper()
-	a, err := New(cfg, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})).With("agent", name))
+	runAgentLogged(t, cfg, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})).With("agent", name), nil)
+}
+
+// runAgentLogged runs an agent logging to log, after prepare (if not
+// nil) adjusted it, and stops it at cleanup.
+func runAgentLogged(t *testing.T, cfg Config, log *slog.Logger, prepare func(*Agent)) *Agent {
+	t.Helper()
+	a, err := New(cfg, log)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if prepare != nil {
+		prepare(a)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { a.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done; a.Close() })
+	return a
 }
