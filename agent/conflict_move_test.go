@@ -205,3 +205,48 @@ func TestUnknownActionIsAnError(t *testing.T) {
 		}
 	}
 }
+
+// TestConflictMovesSymlinkAside: a conflict whose local side, a directory
+// when planned, became a symlink (the folder moved elsewhere and linked
+// back) before its execution moves the symlink aside as it is, like any
+// other entry, and the remote content takes the path.
+func TestConflictMovesSymlinkAside(t *testing.T) {
+	s := startE2EServer(t).target()
+	local := t.TempDir()
+	putFile(t, filepath.Join(local, "s.txt"), "synced")
+	a, _ := syncRetryAgent(t, s.folderConfig(t, local, "/sym", ModeTwoWay), 1)
+	ctx := context.Background()
+	if err := a.Sync(ctx, "", false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	s.putRemote(t, "sym/s.txt", "edited on the server")
+	if err := a.Sync(ctx, "", true, io.Discard); !errors.Is(err, ErrPending) {
+		t.Fatalf("dry run: %v, want the remote edit pending", err)
+	}
+	f := a.folders[0]
+	it, err := f.item("s.txt", map[string]scanned{}, nil) // the remote side as listed
+	if err != nil {
+		t.Fatal(err)
+	}
+	it.Local = plan.Side{Exists: true, Dir: true} // what the plan saw
+	if err := os.Remove(filepath.Join(local, "s.txt")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("elsewhere", filepath.Join(local, "s.txt")); err != nil {
+		t.Fatal(err)
+	}
+	res := passResult{Problems: map[string]error{}}
+	if err := f.do(ctx, plan.Action{Kind: plan.Conflict, Path: "s.txt"}, it, &res); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(local, "s.txt")); err != nil || string(b) != "edited on the server" {
+		t.Fatalf("local s.txt: %q, %v; want the remote content", b, err)
+	}
+	copies := conflictCopies(t, local, "s", ".txt")
+	if len(copies) != 1 {
+		t.Fatalf("conflict copies: %v, want one", copies)
+	}
+	if target, err := os.Readlink(copies[0]); err != nil || target != "elsewhere" {
+		t.Fatalf("the copy is not the symlink moved aside: %q, %v", target, err)
+	}
+}
