@@ -23,18 +23,25 @@ const (
 )
 
 // checkPipelining sends two NOOPs in one write, as the session will send
-// the commands of an upload, and waits up to wait for both replies (the
-// connection's own timeout applies again afterwards). RFC 959 lets a
-// client send before the previous reply; a server that reads one command
-// per receive and drops the rest never answers the second NOOP, and its
-// session fails with errNoPipelining (it is out of step: the pool logs in
-// again, without pipelining).
+// the commands of an upload, reads the first reply as any other, then
+// waits up to wait for the second, which a server that reads its control
+// connection as a stream (RFC 959 lets a client send before the previous
+// reply) sends right after. A server that reads one command per receive
+// and drops the rest never answers it, and the session fails with
+// errNoPipelining (it is out of step: the pool logs in again, without
+// pipelining).
 func (s *ctrlSession) checkPipelining(w *watchedConn, wait time.Duration) error {
+	noop := pipelined{"NOOP", codeCommandOK}
+	if err := s.write([]pipelined{noop, noop}); err != nil {
+		return err
+	}
+	if _, _, err := s.tp.ReadResponse(codeCommandOK); err != nil {
+		return err
+	}
 	old := w.timeout
 	w.timeout = min(wait, old)
 	defer func() { w.timeout = old }()
-	noop := pipelined{"NOOP", codeCommandOK}
-	_, err := s.send(noop, noop)
+	_, _, err := s.tp.ReadResponse(codeCommandOK)
 	if err != nil && isNetError(err) {
 		return fmt.Errorf("%w: no reply to the second of two NOOPs (%w)", errNoPipelining, err)
 	}

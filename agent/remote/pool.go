@@ -32,7 +32,8 @@ type Pool struct {
 	// Set it before the first operation.
 	IdleCheck time.Duration
 	// PipelineCheck bounds the wait, at the pool's first login, for the
-	// replies to two commands sent in one write (see checkPipelining).
+	// reply to the second of two commands sent in one write, once the
+	// first is answered (see checkPipelining).
 	// 0 means DefaultPipelineCheck. Set it before the first operation.
 	PipelineCheck time.Duration
 
