@@ -217,6 +217,14 @@ func (f *folder) do(ctx context.Context, a plan.Action, it plan.Item, res *passR
 			// own), not a network one that would stop the pass.
 			return &os.LinkError{Op: "rename", Old: a.Path, New: a.To, Err: fs.ErrExist}
 		}
+		if !it.Local.Dir {
+			// A file the user edited since the plan stays where the edit
+			// was made: planned again, the edit wins over the remote
+			// rename's delete of the old name.
+			if err := f.unchangedSincePlan(a.Path, it); err != nil {
+				return err
+			}
+		}
 		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
 			return err
 		}
