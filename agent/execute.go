@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/syncagent/syncagent/agent/plan"
 	"github.com/syncagent/syncagent/agent/remote"
@@ -279,6 +280,13 @@ func (f *folder) checkUpload(rel string, it plan.Item) (string, os.FileInfo, err
 		return "", nil, err
 	}
 	if fi.Size() != it.Local.Size || !fi.ModTime().Equal(it.Local.MTime) {
+		return "", nil, errChanged
+	}
+	if f.live.holdLarge && fi.Size() >= LargeFile && time.Since(fi.ModTime()) < f.live.quiet {
+		// Large and written to just now, maybe by a copy still running:
+		// looked at again later, through the run loop's quiet hold, so a
+		// pass that found it (a poll, a rescan, a retry) does not send it
+		// half-written.
 		return "", nil, errChanged
 	}
 	return lpath, fi, nil

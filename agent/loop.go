@@ -38,6 +38,7 @@ func (f *folder) run(ctx context.Context) error {
 		}
 	}
 	f.live.quiet = cmp.Or(f.live.quiet, DefaultQuietTime)
+	f.live.holdLarge = true
 	f.live.watchRetry = cmp.Or(f.live.watchRetry, DefaultWatchRetryMax)
 	// The first watcher starts before the first scan, so the scan misses
 	// nothing; keepWatching restarts it (or starts it, if this failed).
@@ -175,9 +176,11 @@ func (f *folder) run(ctx context.Context) error {
 			waiting = false
 		case <-settle.C:
 			holding = false
-		case <-recheck.C:
+		case now := <-recheck.C:
 			for _, p := range later {
-				pending[p] = struct{}{}
+				if !quiet.hold(f.root, p, now) {
+					pending[p] = struct{}{}
+				}
 			}
 			later = later[:0]
 		case <-poll.C:

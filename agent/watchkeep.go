@@ -34,6 +34,9 @@ const (
 // FolderConfig.
 type liveSettings struct {
 	quiet      time.Duration // how long a large file must not change before it syncs
+	// holdLarge: uploads skip a large file changed within quiet (set by
+	// run before its first pass; a one-off Sync sends what it finds).
+	holdLarge bool
 	watchRetry time.Duration // the longest wait between attempts to start the watcher
 	// watchStarts counts the watchers started, for tests.
 	watchStarts atomic.Int64
