@@ -33,10 +33,10 @@ const (
 // liveSettings are a folder's run-loop settings and counters beyond its
 // FolderConfig.
 type liveSettings struct {
-	quiet      time.Duration // how long a large file must not change before it syncs
+	quiet time.Duration // how long a large file must not change before it syncs
 	// holdLarge: uploads skip a large file changed within quiet (set by
 	// run before its first pass; a one-off Sync sends what it finds).
-	holdLarge bool
+	holdLarge  bool
 	watchRetry time.Duration // the longest wait between attempts to start the watcher
 	// watchStarts counts the watchers started, for tests.
 	watchStarts atomic.Int64
