@@ -166,19 +166,19 @@ func TestDownloadIntoRenamedFolderLeavesNoTemporary(t *testing.T) {
 	cfg := agentConfig(t, s, local, ModeTwoWay)
 	cfg.Servers["srv"] = ServerConfig{Address: px.Addr(), User: "agent", Password: e2ePassword, TLS: TLSNone, Connections: 2}
 	runAgent(t, cfg)
+	// Looked for every millisecond (the transfer takes a few hundred).
 	var moved []string
-	waitUntil(t, "the download's temporary", func() bool {
-		tmp, _ := filepath.Glob(filepath.Join(local, "d", ".syncagent-*"))
-		if len(tmp) == 0 {
-			return false
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if tmp, _ := filepath.Glob(filepath.Join(local, "d", ".syncagent-*")); len(tmp) == 0 {
+			continue
 		}
 		px.Hold(2 * time.Second) // the download cannot finish before the rename
 		if err := os.Rename(filepath.Join(local, "d"), filepath.Join(local, "e")); err != nil {
 			t.Fatal(err)
 		}
 		moved, _ = filepath.Glob(filepath.Join(local, "e", ".syncagent-*"))
-		return true
-	})
+		break
+	}
 	if len(moved) == 0 {
 		t.Fatal("the download ended before the folder was renamed")
 	}
