@@ -99,6 +99,10 @@ func New(cfg Config, logger *slog.Logger) (*Agent, error) {
 		a.Close()
 		return nil, err
 	}
+	if err := dropRemovedFolders(db, cfg.Folders, logger); err != nil {
+		a.Close()
+		return nil, err
+	}
 	for _, fc := range cfg.Folders {
 		pool, err := a.pool(fc.Server)
 		if err != nil {
@@ -116,6 +120,27 @@ func New(cfg Config, logger *slog.Logger) (*Agent, error) {
 		a.folders = append(a.folders, f)
 	}
 	return a, nil
+}
+
+// dropRemovedFolders deletes the records of folders the state file holds
+// and the configuration no longer names: what was last synced there is no
+// merge base for anything now, and a folder added back under that name
+// later starts afresh (comparing contents) instead of from a stale base.
+func dropRemovedFolders(db *syncstate.DB, folders []FolderConfig, logger *slog.Logger) error {
+	stored, err := db.Folders()
+	if err != nil {
+		return fmt.Errorf("list the state's folders: %w", err)
+	}
+	for _, name := range stored {
+		if slices.ContainsFunc(folders, func(fc FolderConfig) bool { return fc.Name == name }) {
+			continue
+		}
+		if err := db.DropFolder(name); err != nil {
+			return err
+		}
+		logger.Info("dropped the state of a folder no longer in the config", "folder", name)
+	}
+	return nil
 }
 
 func (a *Agent) pool(name string) (*remote.Pool, error) {
