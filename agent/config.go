@@ -131,7 +131,7 @@ type FolderConfig struct {
 	MaxDelete string `yaml:"max_delete"`
 }
 
-// DefaultConfig returns the defaults SPEC.md documents, with no servers and
+// DefaultConfig returns the defaults configs/agent.yaml documents, with no servers and
 // no folders.
 func DefaultConfig() Config {
 	state := "/var/lib/syncagent/state.db"

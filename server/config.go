@@ -139,7 +139,8 @@ type LogConfig struct {
 // DefaultVersionsMaxBytes is versions.max_bytes's default: 1 GiB per home.
 const DefaultVersionsMaxBytes = 1 << 30
 
-// DefaultConfig returns the defaults that SPEC.md documents for every key.
+// DefaultConfig returns the default of every key, as configs/server.yaml
+// and the README document them.
 func DefaultConfig() Config {
 	root := "/var/lib/syncserver"
 	if runtime.GOOS == "windows" {

@@ -43,5 +43,5 @@ const (
 )
 
 // maxLineLength is the longest command line accepted, CRLF included; a longer
-// line closes the session (SPEC: "command lines over 4096 bytes close the session").
+// line closes the session (README, "Hardening").
 const maxLineLength = 4096

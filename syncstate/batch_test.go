@@ -83,7 +83,7 @@ func checkModel(t *testing.T, db *DB, m model) {
 			t.Fatalf("ForEach(%s) = %q, want %q", f, seq, want)
 		}
 		for p, want := range m[f] {
-			if e, ok, err := db.Get(f, p); err != nil || !ok || !e.Equal(want) {
+			if e, ok, err := get(db, f, p); err != nil || !ok || !e.Equal(want) {
 				t.Fatalf("Get(%s, %s) = %+v %v %v", f, p, e, ok, err)
 			}
 		}

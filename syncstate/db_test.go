@@ -94,7 +94,7 @@ func TestOpenCreatesPrivateFile(t *testing.T) {
 func TestReadYourWrites(t *testing.T) {
 	db, _ := openTest(t, Options{})
 	mustPut(t, db, "f", entry("a/b.txt", 1))
-	e, ok, err := db.Get("f", "a/b.txt")
+	e, ok, err := get(db, "f", "a/b.txt")
 	if err != nil || !ok || !e.Equal(entry("a/b.txt", 1)) {
 		t.Fatalf("Get pending = %+v %v %v", e, ok, err)
 	}
@@ -102,13 +102,13 @@ func TestReadYourWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustPut(t, db, "f", entry("a/b.txt", 2)) // pending over stored
-	if e, _, _ := db.Get("f", "a/b.txt"); e.Size != 2 {
+	if e, _, _ := get(db, "f", "a/b.txt"); e.Size != 2 {
 		t.Errorf("Get = size %d, want the pending 2", e.Size)
 	}
-	if _, ok, _ := db.Get("g", "a/b.txt"); ok {
+	if _, ok, _ := get(db, "g", "a/b.txt"); ok {
 		t.Error("folders are not separate")
 	}
-	if _, ok, _ := db.Get("f", "nope"); ok {
+	if _, ok, _ := get(db, "f", "nope"); ok {
 		t.Error("Get found a missing path")
 	}
 }
@@ -194,10 +194,10 @@ func TestPersistsAcrossReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if e, ok, err := db.Get("f", "a"); err != nil || !ok || !e.Equal(entry("a", 1)) {
+	if e, ok, err := get(db, "f", "a"); err != nil || !ok || !e.Equal(entry("a", 1)) {
 		t.Errorf("Get after reopen = %+v %v %v", e, ok, err)
 	}
-	if e, ok, _ := db.Get("f", "d"); !ok || !e.Dir {
+	if e, ok, _ := get(db, "f", "d"); !ok || !e.Dir {
 		t.Errorf("dir after reopen = %+v %v", e, ok)
 	}
 	if v, ok, err := db.Meta("caps"); err != nil || !ok || v != "MLSD HASH" {
@@ -233,7 +233,7 @@ func TestBackgroundFlush(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ro.Close()
-	if _, ok, _ := ro.Get("f", "a"); !ok {
+	if _, ok, _ := get(ro, "f", "a"); !ok {
 		t.Error("record not on disk")
 	}
 }
@@ -268,7 +268,7 @@ func TestReadOnly(t *testing.T) {
 	if err := ro.Put("f", entry("b", 2)); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("Put = %v, want ErrReadOnly", err)
 	}
-	if _, ok, _ := ro.Get("f", "a"); !ok {
+	if _, ok, _ := get(ro, "f", "a"); !ok {
 		t.Error("Get on read-only DB missed a record")
 	}
 	if _, err := Open(filepath.Join(t.TempDir(), "missing.db"), Options{ReadOnly: true}); err == nil {
@@ -298,7 +298,7 @@ func TestClosedDB(t *testing.T) {
 	if err := db.Put("f", entry("a", 1)); !errors.Is(err, ErrClosed) {
 		t.Errorf("Put = %v", err)
 	}
-	if _, _, err := db.Get("f", "a"); !errors.Is(err, ErrClosed) {
+	if _, _, err := get(db, "f", "a"); !errors.Is(err, ErrClosed) {
 		t.Errorf("Get = %v", err)
 	}
 	if _, err := db.Folder("f"); !errors.Is(err, ErrClosed) {
@@ -328,7 +328,7 @@ func TestForEachStopsAndMayWrite(t *testing.T) {
 	if err := db.ForEach("f", func(Entry) error { n++; return stop }); err != stop || n != 1 {
 		t.Errorf("ForEach = %v after %d, want stop after 1", err, n)
 	}
-	e, _, _ := db.Get("f", "p02999")
+	e, _, _ := get(db, "f", "p02999")
 	if e.Size != 3000 {
 		t.Errorf("size %d, want 3000", e.Size)
 	}
@@ -346,7 +346,7 @@ func TestConcurrentUse(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				if e, ok, err := db.Get(folder, p); err != nil || !ok || e.Size != int64(i) {
+				if e, ok, err := get(db, folder, p); err != nil || !ok || e.Size != int64(i) {
 					t.Errorf("read-your-write %s: %+v %v %v", p, e, ok, err)
 					return
 				}
@@ -432,4 +432,15 @@ func TestFailedCommitIsRetried(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// get returns one record of folder, read as the agent reads them (Folder,
+// queued writes included).
+func get(db *DB, folder, path string) (Entry, bool, error) {
+	m, err := db.Folder(folder)
+	if err != nil {
+		return Entry{}, false, err
+	}
+	e, ok := m[path]
+	return e, ok, nil
 }

@@ -40,40 +40,6 @@ func (db *DB) rlock() error {
 	return nil
 }
 
-// Get returns the record of path in folder, and whether there is one.
-func (db *DB) Get(folder, path string) (Entry, bool, error) {
-	if err := db.rlock(); err != nil {
-		return Entry{}, false, err
-	}
-	defer db.mu.RUnlock()
-	switch e, st := db.view(folder).lookup(path); st {
-	case present:
-		return e, true, nil
-	case absent:
-		return Entry{}, false, nil
-	}
-	var e Entry
-	var ok bool
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		bk := folderBucket(tx, folder)
-		if bk == nil {
-			return nil
-		}
-		v := bk.Get([]byte(path))
-		if v == nil {
-			return nil
-		}
-		var err error
-		e, err = decodeEntry(path, v)
-		ok = err == nil
-		return err
-	})
-	if err != nil {
-		return Entry{}, false, fmt.Errorf("get %s %q: %w", folder, path, err)
-	}
-	return e, ok, nil
-}
-
 func folderBucket(tx *bolt.Tx, folder string) *bolt.Bucket {
 	root := tx.Bucket(bucketFolders)
 	if root == nil || folder == "" {

@@ -70,7 +70,7 @@ func TestFolderLeavesFileUnmapped(t *testing.T) {
 	}
 	for _, i := range []int{0, n / 2, n - 1} {
 		want := benchEntry(i)
-		got, ok, err := db.Get("f", want.Path)
+		got, ok, err := get(db, "f", want.Path)
 		if err != nil || !ok || !got.Equal(want) {
 			t.Fatalf("Get %s after release = %+v, %v, %v", want.Path, got, ok, err)
 		}

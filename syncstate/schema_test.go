@@ -72,7 +72,7 @@ func TestMigrateFromVersion0(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, ok, _ := db.Get("f", "a"); !ok {
+	if _, ok, _ := get(db, "f", "a"); !ok {
 		t.Error("record lost")
 	}
 }

@@ -127,7 +127,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e, ok, err := db.Get("f", "a"); err != nil || !ok || !e.Equal(entry("a", 1)) {
+	if e, ok, err := get(db, "f", "a"); err != nil || !ok || !e.Equal(entry("a", 1)) {
 		t.Errorf("record after migration: %+v %v %v", e, ok, err)
 	}
 	if err := db.SetWalks("f", map[string]WalkRecord{"": walkRec("", 1, 1)}); err != nil {

@@ -18,15 +18,6 @@ type Plan struct {
 // Count returns how many actions of kind k the plan holds.
 func (p Plan) Count(k Kind) int { return p.counts[k] }
 
-// Deletes returns how many paths the plan deletes on side, so the caller
-// can refuse a pass over its max_delete share.
-func (p Plan) Deletes(side Place) int {
-	if side == Local {
-		return p.counts[DeleteLocal]
-	}
-	return p.counts[DeleteRemote]
-}
-
 // Len returns the number of actions.
 func (p Plan) Len() int { return len(p.Actions) }
 

@@ -107,21 +107,21 @@ func TestPlanCounts(t *testing.T) {
 		{Path: "d", Local: fA(t0), Remote: folder()},
 	}
 	p := Build(Push, items)
-	if got := p.Deletes(Remote); got != 3 {
-		t.Errorf("Deletes(Remote) = %d, want 3 (%q)", got, actionStrings(p))
+	if got := p.Count(DeleteRemote); got != 3 {
+		t.Errorf("Count(DeleteRemote) = %d, want 3 (%q)", got, actionStrings(p))
 	}
-	if got := p.Deletes(Local); got != 0 {
-		t.Errorf("Deletes(Local) = %d", got)
+	if got := p.Count(DeleteLocal); got != 0 {
+		t.Errorf("Count(DeleteLocal) = %d", got)
 	}
 	if p.Count(Upload) != 2 || p.Len() != 5 {
 		t.Errorf("counts: uploads %d, len %d", p.Count(Upload), p.Len())
 	}
 	pull := Build(Pull, items)
-	if pull.Deletes(Local) != 2 || pull.Deletes(Remote) != 0 {
-		t.Errorf("pull deletes: local %d remote %d (%q)", pull.Deletes(Local), pull.Deletes(Remote), actionStrings(pull))
+	if pull.Count(DeleteLocal) != 2 || pull.Count(DeleteRemote) != 0 {
+		t.Errorf("pull deletes: local %d remote %d (%q)", pull.Count(DeleteLocal), pull.Count(DeleteRemote), actionStrings(pull))
 	}
 	var zero Plan
-	if zero.Deletes(Local) != 0 || zero.Count(Upload) != 0 {
+	if zero.Count(DeleteLocal) != 0 || zero.Count(Upload) != 0 {
 		t.Error("zero Plan counts")
 	}
 }

@@ -293,15 +293,6 @@ func (p *Pool) walkEach(ctx context.Context, root string, skip func(string, Entr
 	return p.dirWalkEach(ctx, root, skip, keepTemps, add)
 }
 
-// dirWalk is walk with one listing per directory.
-func (p *Pool) dirWalk(ctx context.Context, root string, skip func(string, Entry) bool, keepTemps bool) (map[string]Entry, error) {
-	out := make(map[string]Entry)
-	if err := p.dirWalkEach(ctx, root, skip, keepTemps, func(rel string, e Entry) { out[rel] = e }); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // dirWalkEach is walkEach with one listing per directory.
 func (p *Pool) dirWalkEach(ctx context.Context, root string, skip func(string, Entry) bool, keepTemps bool, add func(string, Entry)) error {
 	ctx, cancel := context.WithCancel(ctx)

@@ -129,15 +129,6 @@ func validTreePath(rel string) bool {
 	return n <= maxDepth+1
 }
 
-// treeWalk is Walk over one SITE TREE (see walk).
-func (p *Pool) treeWalk(ctx context.Context, root string, skip func(string, Entry) bool, keepTemps bool) (map[string]Entry, error) {
-	out := make(map[string]Entry)
-	if err := p.treeWalkEach(ctx, root, skip, keepTemps, func(rel string, e Entry) { out[rel] = e }); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // treeWalkEach is walkEach over one SITE TREE.
 func (p *Pool) treeWalkEach(ctx context.Context, root string, skip func(string, Entry) bool, keepTemps bool, add func(string, Entry)) error {
 	return p.Tree(ctx, root, func(rel string, e Entry) bool {

@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"os"
@@ -48,11 +49,11 @@ func TestTreeWalkEqualsDirWalk(t *testing.T) {
 	skip := func(rel string, e Entry) bool { return rel == "ignored" || strings.HasSuffix(rel, "/most") }
 	for _, keepTemps := range []bool{false, true} {
 		for _, sk := range []func(string, Entry) bool{nil, skip} {
-			want, err := p.dirWalk(ctx, "/t", sk, keepTemps)
+			want, err := collectWalk(ctx, p.dirWalkEach, "/t", sk, keepTemps)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := p.treeWalk(ctx, "/t", sk, keepTemps)
+			got, err := collectWalk(ctx, p.treeWalkEach, "/t", sk, keepTemps)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +71,7 @@ func TestTreeWalkEqualsDirWalk(t *testing.T) {
 			}
 		}
 	}
-	if _, err := p.treeWalk(ctx, "/missing", nil, false); ReplyCode(err) != 550 {
+	if _, err := collectWalk(ctx, p.treeWalkEach, "/missing", nil, false); ReplyCode(err) != 550 {
 		t.Errorf("tree of a missing root: %v, want a 550", err)
 	}
 }
@@ -152,4 +153,14 @@ func TestTreeWalkUnreadableSubdir(t *testing.T) {
 	if trees != 1 {
 		t.Errorf("%d SITE TREE listings, want 1 before the fallback", trees)
 	}
+}
+
+// collectWalk runs one of the pool's walks and gathers what it reports.
+func collectWalk(ctx context.Context, walk func(context.Context, string, func(string, Entry) bool, bool, func(string, Entry)) error,
+	root string, skip func(string, Entry) bool, keepTemps bool) (map[string]Entry, error) {
+	out := make(map[string]Entry)
+	if err := walk(ctx, root, skip, keepTemps, func(rel string, e Entry) { out[rel] = e }); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -34,9 +34,6 @@ func (fe *FieldErrors) Add(key, format string, args ...any) {
 	fe.list = append(fe.list, &FieldError{Key: key, Msg: fmt.Sprintf(format, args...)})
 }
 
-// Len reports how many problems were recorded.
-func (fe *FieldErrors) Len() int { return len(fe.list) }
-
 // Err returns nil when nothing was recorded, otherwise every problem joined
 // with errors.Join (one per line, each a *FieldError for errors.As).
 func (fe *FieldErrors) Err() error {
