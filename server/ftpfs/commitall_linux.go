@@ -4,6 +4,11 @@ package ftpfs
 
 import "golang.org/x/sys/unix"
 
+// syncfs is syncfs(2); a variable so that tests can make it fail and
+// drive CommitAll's per-file fallback, the path file systems without it
+// (and other systems) take.
+var syncfs = unix.Syncfs
+
 // CommitAll commits ups as Commit commits each, but with two syncs of the
 // whole file system in all instead of an fsync of every file and of every
 // directory it lands in: the first makes every staged file durable before
@@ -27,7 +32,7 @@ func (f *FS) CommitAll(ups []*Upload) []error {
 		return errs
 	}
 	fd := int(f.tmpFD.Fd())
-	if err := unix.Syncfs(fd); err != nil {
+	if err := syncfs(fd); err != nil {
 		// Nothing is renamed yet: let each upload make itself durable.
 		for i, u := range ups {
 			errs[i] = u.Commit()
@@ -41,7 +46,7 @@ func (f *FS) CommitAll(ups []*Upload) []error {
 		}
 		errs[i] = u.commit(false)
 	}
-	if err := unix.Syncfs(fd); err != nil {
+	if err := syncfs(fd); err != nil {
 		for i, u := range ups {
 			if errs[i] == nil {
 				errs[i] = pathErr("commit", u.name, err)
