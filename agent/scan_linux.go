@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -24,6 +25,10 @@ const (
 	direntName   = 19
 )
 
+// portableScan makes readDir take the portable path other systems use,
+// so tests on Linux can hold the two to the same results.
+var portableScan atomic.Bool
+
 // readDir reads one directory: its entries as a scan keeps them, or the
 // error that makes it unreadable. It reads the directory with getdents
 // into the worker's buffer and stats each entry relative to the
@@ -33,6 +38,9 @@ const (
 // entry costs its name, and a path only when the synced state does not
 // already hold it.
 func (s *scanner) readDir(dir string, out []found, buf *dirBuf) []found {
+	if portableScan.Load() {
+		return s.readDirPortable(dir, out, buf)
+	}
 	abs := filepath.Join(s.root, filepath.FromSlash(dir))
 	fd, err := openDir(abs)
 	if err != nil {
